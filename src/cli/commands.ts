@@ -1,0 +1,149 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
+import { createInterface } from "node:readline/promises";
+import { bootstrap } from "../bootstrap/bootstrap.ts";
+import { envFile } from "../config/paths.ts";
+import { loadSettings, type Settings } from "../config/settings.ts";
+import { install, isFullyInstalled } from "../install/installer.ts";
+import { runDoctor } from "./doctor.ts";
+import { NativeRuntime, tail } from "../runtime/native/native-runtime.ts";
+import { findService } from "../services/catalogue.ts";
+import { bold, consoleReporter, dim, green, red, yellow } from "./reporter.ts";
+import { printStatusTable } from "./status-table.ts";
+
+export interface CommandOptions {
+  native?: boolean;
+  docker?: boolean;
+  json?: boolean;
+  yes?: boolean;
+  lines?: string;
+  args: string[];
+}
+
+type Command = (options: CommandOptions) => Promise<number>;
+
+const reporter = consoleReporter();
+
+/** A Docker engine that answers, not just a docker client on PATH. */
+function dockerEngineAnswers(): boolean {
+  try {
+    execFileSync("docker", ["info", "--format", "{{.ServerVersion}}"], { stdio: "ignore", timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function chooseMode(options: CommandOptions): "native" | "docker" {
+  if (options.native && options.docker) throw new Error("Choose one of --native and --docker.");
+  if (options.native) return "native";
+  if (options.docker) return "docker";
+  return dockerEngineAnswers() ? "docker" : "native";
+}
+
+function requireNative(mode: "native" | "docker"): void {
+  if (mode === "docker") {
+    throw new Error(
+      "Docker mode needs docker-compose.yml, which is not part of this version yet. Run `./lakehouse up --native`.",
+    );
+  }
+}
+
+function printWhereToLook(s: Settings, runtime: NativeRuntime): void {
+  const out = process.stdout;
+  out.write(`\n${green(bold("The lakehouse is up."))}\n\n`);
+  out.write(`  Trino (SQL)           http://${s.bindHost}:${s.ports.TRINO_PORT}/ui/   catalog iceberg, schema ${s.trino.schema}\n`);
+  out.write(`  S3 (SeaweedFS)        http://${s.bindHost}:${s.ports.SEAWEEDFS_S3_PORT}   buckets ${s.s3.bucket}, ${s.s3.warehouseBucket}\n`);
+  out.write(`  Iceberg REST catalog  http://${s.bindHost}:${s.ports.ICEBERG_REST_PORT}/v1/config\n`);
+  out.write(`  SeaweedFS master UI   http://${s.bindHost}:${s.ports.SEAWEEDFS_MASTER_PORT}/\n`);
+  out.write(`  PostgreSQL            ${s.bindHost}:${s.ports.POSTGRES_PORT}, user ${s.postgres.user}\n\n`);
+  out.write(`  Credentials: ${s.paths.envFile}\n`);
+  out.write(`  Logs:        ${runtime.supervisor.logDir}\n`);
+  out.write(`  Next: ./lakehouse status   ·   ./lakehouse logs trino   ·   ./lakehouse down\n`);
+}
+
+export const commands: Record<string, Command> = {
+  async install() {
+    const s = loadSettings();
+    const count = await install(s.paths.cache, reporter);
+    reporter.info(count === 0 ? "Everything is already installed; nothing to do." : `Installed ${count} component(s).`);
+    return 0;
+  },
+
+  async up(options) {
+    const mode = chooseMode(options);
+    requireNative(mode);
+    const hadEnv = existsSync(envFile());
+    const s = loadSettings();
+    if (!hadEnv) reporter.info(`Generated ${s.paths.envFile} with new random secrets (keep it private).`);
+    if (!isFullyInstalled(s.paths.cache)) await install(s.paths.cache, reporter);
+    const runtime = new NativeRuntime(s, reporter);
+    const started = Date.now();
+    await runtime.up();
+    await bootstrap(s, reporter);
+    reporter.info(dim(`All services healthy after ${((Date.now() - started) / 1000).toFixed(1)}s.`));
+    printWhereToLook(s, runtime);
+    return 0;
+  },
+
+  async down(options) {
+    requireNative(options.docker ? "docker" : "native");
+    const s = loadSettings();
+    const stopped = await new NativeRuntime(s, reporter).down();
+    reporter.info(stopped.length ? `Stopped ${stopped.length} service(s); data kept in ${s.paths.state}.` : "Nothing was running.");
+    return 0;
+  },
+
+  async status(options) {
+    const s = loadSettings();
+    const statuses = await new NativeRuntime(s, reporter).status();
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
+    } else {
+      printStatusTable(statuses);
+    }
+    return statuses.every((x) => x.health === "healthy") ? 0 : 3;
+  },
+
+  async logs(options) {
+    const [name] = options.args;
+    if (!name) throw new Error("Which service? Usage: lakehouse logs <service>");
+    findService(name);
+    const s = loadSettings();
+    const path = new NativeRuntime(s, reporter).logPath(name);
+    if (!existsSync(path)) {
+      reporter.info(`No log yet for ${name} (${path}).`);
+      return 1;
+    }
+    process.stdout.write(`${dim(`==> ${path} <==`)}\n${tail(path, Number(options.lines ?? 50))}\n`);
+    return 0;
+  },
+
+  async doctor() {
+    const s = loadSettings();
+    return runDoctor(s, new NativeRuntime(s, reporter), dockerEngineAnswers());
+  },
+
+  async reset(options) {
+    const s = loadSettings();
+    if (!options.yes) {
+      if (!process.stdin.isTTY) {
+        process.stderr.write(`${red("error:")} reset deletes all data in ${s.paths.state}; pass --yes to confirm.\n`);
+        return 2;
+      }
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      const answer = await rl.question(
+        `${yellow("This stops the stack and deletes every table, object and log in")} ${s.paths.state}. Type "reset" to confirm: `,
+      );
+      rl.close();
+      if (answer.trim() !== "reset") {
+        reporter.info("Nothing deleted.");
+        return 1;
+      }
+    }
+    await new NativeRuntime(s, reporter).down();
+    rmSync(s.paths.state, { recursive: true, force: true });
+    reporter.info(`Deleted ${s.paths.state}. Your CSV files in ${s.paths.data} and ${s.paths.envFile} are kept.`);
+    return 0;
+  },
+};

@@ -1,0 +1,63 @@
+import { parseArgs } from "node:util";
+import { SettingsError } from "../config/settings.ts";
+import { PrerequisiteError } from "../install/prerequisites.ts";
+import { ServiceStartError } from "../runtime/runtime.ts";
+import { commands } from "./commands.ts";
+import { bold, red } from "./reporter.ts";
+
+const USAGE = `${bold("lakehouse")} — CSV files in, Iceberg tables and dashboards out.
+
+Usage: lakehouse <command> [options]
+
+Commands:
+  up [--native|--docker]   install what is missing, start the stack, create buckets and schema
+  down                     stop every service, keep all data
+  status [--json]          each service's state, health, URL and log file
+  logs <service> [-n N]    the last N lines (default 50) of a service's log
+  install                  download and build what native mode runs (idempotent)
+  doctor                   check ports, memory, disk and tool versions, with fixes
+  reset [--yes]            stop and delete all data (asks first)
+
+Settings come from .env (generated on first run) and the environment; see README.md.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      native: { type: "boolean" },
+      docker: { type: "boolean" },
+      json: { type: "boolean" },
+      yes: { type: "boolean", short: "y" },
+      lines: { type: "string", short: "n" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const [name, ...rest] = positionals;
+  if (!name || values.help || name === "help") {
+    process.stdout.write(USAGE);
+    return name || values.help ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`Unknown command "${name}".\n\n${USAGE}`);
+    return 2;
+  }
+  return command({ ...values, args: rest });
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof ServiceStartError) {
+    process.stderr.write(`\n${red("error:")} ${error.message}\n`);
+    if (error.logTail) process.stderr.write(`\nLast lines of ${error.logPath}:\n${error.logTail}\n`);
+    process.stderr.write("\nRun `./lakehouse status` to see what is running, `./lakehouse down` to stop it.\n");
+  } else if (error instanceof SettingsError || error instanceof PrerequisiteError) {
+    process.stderr.write(`${red("error:")} ${error.message}\n`);
+  } else {
+    process.stderr.write(`${red("error:")} ${(error as Error).stack ?? String(error)}\n`);
+  }
+  process.exitCode = 1;
+}

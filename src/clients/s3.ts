@@ -1,0 +1,12 @@
+import { S3Client } from "@aws-sdk/client-s3";
+import type { Settings } from "../config/settings.ts";
+
+/** An S3 client for SeaweedFS: path-style addressing and the one fixed region. */
+export function s3Client(s: Settings): S3Client {
+  return new S3Client({
+    endpoint: `http://${s.bindHost}:${s.ports.SEAWEEDFS_S3_PORT}`,
+    region: s.s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s.s3.accessKey.reveal(), secretAccessKey: s.s3.secretKey.reveal() },
+  });
+}

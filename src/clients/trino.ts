@@ -1,0 +1,76 @@
+/** A minimal client for Trino's HTTP protocol: POST the statement, follow nextUri. */
+
+export interface TrinoColumn {
+  name: string;
+  type: string;
+}
+
+export interface TrinoResult<Row extends unknown[] = unknown[]> {
+  columns: TrinoColumn[];
+  rows: Row[];
+  /** e.g. "CREATE TABLE", "INSERT". */
+  updateType?: string;
+}
+
+interface TrinoResponse {
+  id: string;
+  nextUri?: string;
+  columns?: TrinoColumn[];
+  data?: unknown[][];
+  updateType?: string;
+  stats?: { state: string };
+  error?: { message: string; errorName: string; errorType: string };
+}
+
+export class TrinoError extends Error {
+  constructor(
+    message: string,
+    readonly errorName: string,
+    readonly sql: string,
+  ) {
+    super(message);
+  }
+}
+
+export class TrinoClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly options: { user?: string; catalog?: string; schema?: string } = {},
+  ) {}
+
+  async query<Row extends unknown[] = unknown[]>(sql: string): Promise<TrinoResult<Row>> {
+    const headers: Record<string, string> = { "X-Trino-User": this.options.user ?? "lakehouse" };
+    if (this.options.catalog) headers["X-Trino-Catalog"] = this.options.catalog;
+    if (this.options.schema) headers["X-Trino-Schema"] = this.options.schema;
+    let page = await this.fetchJson(`${this.baseUrl}/v1/statement`, { method: "POST", body: sql, headers }, sql);
+    const rows: Row[] = [];
+    let columns: TrinoColumn[] = [];
+    for (;;) {
+      if (page.error) throw new TrinoError(page.error.message, page.error.errorName, sql);
+      if (page.columns) columns = page.columns;
+      if (page.data) rows.push(...(page.data as Row[]));
+      if (!page.nextUri) return { columns, rows, updateType: page.updateType };
+      page = await this.fetchJson(page.nextUri, { headers }, sql);
+    }
+  }
+
+  private async fetchJson(url: string, init: RequestInit, sql: string): Promise<TrinoResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const response = await fetch(url, init);
+      // 502-504 mean "try the same URI again" in Trino's protocol.
+      if ([502, 503, 504].includes(response.status) && attempt < 10) {
+        await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+        continue;
+      }
+      if (!response.ok) {
+        throw new TrinoError(`Trino answered HTTP ${response.status}: ${await response.text()}`, "HTTP_ERROR", sql);
+      }
+      return (await response.json()) as TrinoResponse;
+    }
+  }
+}
+
+/** Quotes an SQL identifier for Trino: wraps in double quotes, doubling any inside. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,162 @@
+import { existsSync, readFileSync } from "node:fs";
+import { z } from "zod";
+import { ensureSecrets, parseDotenv } from "./dotenv.ts";
+import { cacheDir, dataDir, envFile, projectRoot, stateDir } from "./paths.ts";
+import { Secret } from "./secret.ts";
+
+/**
+ * Host ports, identical in native and docker mode (the spec's defaults). Each is
+ * overridable by the variable of the same name in the environment or `.env`.
+ */
+export const PORT_DEFAULTS = {
+  POSTGRES_PORT: 5432,
+  VALKEY_PORT: 6379,
+  SEAWEEDFS_MASTER_PORT: 9333,
+  SEAWEEDFS_VOLUME_PORT: 8082,
+  SEAWEEDFS_FILER_PORT: 8888,
+  SEAWEEDFS_S3_PORT: 8333,
+  AIRFLOW_PORT: 8081,
+  FLOWER_PORT: 5555,
+  ICEBERG_REST_PORT: 8181,
+  TRINO_PORT: 8083,
+  SUPERSET_PORT: 8088,
+} as const;
+export type PortName = keyof typeof PORT_DEFAULTS;
+
+/** Generated into `.env` on first run; no two installs share them. */
+export const GENERATED_SECRETS = [
+  "POSTGRES_PASSWORD",
+  "VALKEY_PASSWORD",
+  "S3_ACCESS_KEY",
+  "S3_SECRET_KEY",
+] as const;
+
+const port = z.coerce.number().int().min(1).max(65535);
+const secret = z
+  .string({ error: "is not set: remove it from .env and run again to generate a new one" })
+  .min(12, "must be at least 12 characters")
+  .transform((v) => new Secret(v));
+const identifier = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]*$/, "must be lowercase letters, digits and underscores");
+const bucket = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name");
+
+const schema = z.object({
+  LAKEHOUSE_BIND_HOST: z.string().default("127.0.0.1"),
+  ...(Object.fromEntries(
+    Object.entries(PORT_DEFAULTS).map(([name, value]) => [name, port.default(value)]),
+  ) as { [K in PortName]: z.ZodDefault<typeof port> }),
+  POSTGRES_USER: identifier.default("lakehouse"),
+  POSTGRES_PASSWORD: secret,
+  VALKEY_PASSWORD: secret,
+  S3_ACCESS_KEY: secret,
+  S3_SECRET_KEY: secret,
+  // Non-AWS S3 needs one fixed region everywhere (Trino, the catalog, boto3, pyarrow).
+  S3_REGION: z.string().default("us-east-1"),
+  LAKEHOUSE_BUCKET: bucket.default("lakehouse"),
+  LAKEHOUSE_WAREHOUSE_BUCKET: bucket.default("lakehouse-warehouse"),
+  LAKEHOUSE_SCHEMA: identifier.default("lakehouse"),
+  TRINO_HEAP: z
+    .string()
+    .regex(/^\d+[mMgG]$/, "must be a JVM heap size such as 2G or 1536M")
+    .default("2G"),
+  ICEBERG_REST_HEAP: z
+    .string()
+    .regex(/^\d+[mMgG]$/, "must be a JVM heap size such as 512M")
+    .default("512M"),
+  LAKEHOUSE_START_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(180),
+});
+
+export interface Settings {
+  bindHost: string;
+  ports: Record<PortName, number>;
+  postgres: { user: string; password: Secret; catalogDatabase: string };
+  valkey: { password: Secret };
+  s3: {
+    accessKey: Secret;
+    secretKey: Secret;
+    region: string;
+    bucket: string;
+    warehouseBucket: string;
+  };
+  trino: { heap: string; catalog: string; schema: string };
+  icebergRest: { heap: string };
+  startTimeoutMs: number;
+  paths: { root: string; cache: string; state: string; data: string; envFile: string };
+}
+
+type Env = Record<string, string | undefined>;
+
+export class SettingsError extends Error {}
+
+const ENV_HEADER = `# Lakehouse Orchestrator settings for this install.
+# Generated on first run with random secrets: keep it private, never commit it.
+# Any variable in README's configuration table can be set here, e.g. TRINO_PORT=8083.
+`;
+
+/**
+ * Reads settings from the process environment overlaid on `.env` (the environment wins).
+ * With `createSecrets`, a missing `.env` is created and missing secrets generated first.
+ */
+export function loadSettings(options: { env?: Env; createSecrets?: boolean } = {}): Settings {
+  const env = options.env ?? process.env;
+  const file = envFile(env);
+  if (options.createSecrets ?? true) ensureSecrets(file, GENERATED_SECRETS, ENV_HEADER);
+  let fromFile: Record<string, string> = {};
+  if (existsSync(file)) {
+    try {
+      fromFile = parseDotenv(readFileSync(file, "utf8"));
+    } catch (error) {
+      throw new SettingsError(`${file}: ${(error as Error).message}`);
+    }
+  }
+  const merged: Env = { ...fromFile };
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) merged[key] = value;
+
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join(".");
+      const where = name in env ? "the environment" : file;
+      return `  ${name} (from ${where}): ${issue.message}`;
+    });
+    throw new SettingsError(`Invalid settings:\n${problems.join("\n")}`);
+  }
+  const s = parsed.data;
+  const ports = Object.fromEntries(
+    Object.keys(PORT_DEFAULTS).map((name) => [name, s[name as PortName]]),
+  ) as Record<PortName, number>;
+  const duplicates = Object.entries(ports).filter(([, p], i, all) =>
+    all.some(([, other], j) => j !== i && other === p),
+  );
+  if (duplicates.length > 0) {
+    throw new SettingsError(
+      `Two services cannot share a port: ${duplicates.map(([n, p]) => `${n}=${p}`).join(", ")}`,
+    );
+  }
+  return {
+    bindHost: s.LAKEHOUSE_BIND_HOST,
+    ports,
+    postgres: { user: s.POSTGRES_USER, password: s.POSTGRES_PASSWORD, catalogDatabase: "iceberg" },
+    valkey: { password: s.VALKEY_PASSWORD },
+    s3: {
+      accessKey: s.S3_ACCESS_KEY,
+      secretKey: s.S3_SECRET_KEY,
+      region: s.S3_REGION,
+      bucket: s.LAKEHOUSE_BUCKET,
+      warehouseBucket: s.LAKEHOUSE_WAREHOUSE_BUCKET,
+    },
+    trino: { heap: s.TRINO_HEAP, catalog: "iceberg", schema: s.LAKEHOUSE_SCHEMA },
+    icebergRest: { heap: s.ICEBERG_REST_HEAP },
+    startTimeoutMs: s.LAKEHOUSE_START_TIMEOUT_SECONDS * 1000,
+    paths: {
+      root: projectRoot,
+      cache: cacheDir(env),
+      state: stateDir(env),
+      data: dataDir(env),
+      envFile: file,
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type { Reporter } from "../cli/reporter.ts";
+import { projectRoot } from "../config/paths.ts";
+import type { Component } from "./component.ts";
+import { downloadVerified } from "./download.ts";
+import { findJdk } from "./toolchain.ts";
+import { mavenUrl, VERSIONS } from "./versions.ts";
+
+const run = promisify(execFile);
+
+/** Trino's core server plus the Iceberg connector, which the core tarball leaves out. */
+export const trino: Component = {
+  name: "Trino",
+  version: VERSIONS.trino,
+  folder: `trino-server-${VERSIONS.trino}`,
+  async build(dir, reporter) {
+    const v = VERSIONS.trino;
+    const tarball = join(dir, "server.tar.gz");
+    await downloadVerified(
+      mavenUrl("io.trino", "trino-server-core", v, `trino-server-core-${v}.tar.gz`),
+      tarball,
+      reporter,
+    );
+    await run("tar", ["-xzf", tarball, "-C", dir, "--strip-components=1"]);
+    rmSync(tarball);
+    const zip = join(dir, "iceberg.zip");
+    await downloadVerified(mavenUrl("io.trino", "trino-iceberg", v, `trino-iceberg-${v}.zip`), zip, reporter);
+    // The zip holds one folder, trino-iceberg-<v>/, which becomes plugin/iceberg.
+    await run("python3", ["-m", "zipfile", "-e", zip, join(dir, "plugin")]);
+    renameSync(join(dir, "plugin", `trino-iceberg-${v}`), join(dir, "plugin", "iceberg"));
+    rmSync(zip);
+  },
+};
+
+const launcherSource = join(projectRoot, "services", "iceberg-rest", "LocalRESTCatalogServer.java");
+const launcherHash = createHash("sha256").update(readFileSync(launcherSource)).digest("hex").slice(0, 8);
+
+/**
+ * The Iceberg REST catalog: the runnable fat jar of iceberg-open-api, with the PostgreSQL
+ * JDBC driver beside it so the catalog lives in PostgreSQL instead of in-memory SQLite,
+ * and our small launcher class (services/iceberg-rest/) that binds to 127.0.0.1.
+ */
+export const icebergRest: Component = {
+  name: "Iceberg REST catalog",
+  version: `${VERSIONS.icebergRest}+pgjdbc-${VERSIONS.postgresJdbc}+launcher-${launcherHash}`,
+  folder: `iceberg-rest-${VERSIONS.icebergRest}`,
+  async build(dir, reporter) {
+    const v = VERSIONS.icebergRest;
+    await downloadVerified(
+      mavenUrl("org.apache.iceberg", "iceberg-open-api", v, `iceberg-open-api-${v}.jar`),
+      join(dir, "iceberg-open-api.jar"),
+      reporter,
+    );
+    const pg = VERSIONS.postgresJdbc;
+    await downloadVerified(
+      mavenUrl("org.postgresql", "postgresql", pg, `postgresql-${pg}.jar`),
+      join(dir, "postgresql.jar"),
+      reporter,
+    );
+    const jdk = findJdk();
+    if (!jdk) throw new Error("No JDK found to compile the catalog launcher; run ./lakehouse doctor");
+    await run(join(jdk.home, "bin", "javac"), [
+      "--release",
+      "17",
+      "-cp",
+      join(dir, "iceberg-open-api.jar"),
+      "-d",
+      join(dir, "classes"),
+      launcherSource,
+    ]);
+  },
+};
+
+/**
+ * SeaweedFS's `weed`, built from the Go module proxy. `go install …@version` refuses the
+ * module because its go.mod has `replace` lines, so we build from a tiny wrapper module
+ * that repeats them. CGO is off: a static binary needs no system libraries.
+ */
+export const seaweedfs: Component = {
+  name: "SeaweedFS",
+  version: VERSIONS.seaweedfs,
+  folder: `seaweedfs-${VERSIONS.seaweedfs.split("-").pop()}`,
+  async build(dir, reporter) {
+    const module = "github.com/seaweedfs/seaweedfs";
+    const work = join(dir, "build");
+    await run("mkdir", ["-p", work]);
+    writeFileSync(
+      join(work, "go.mod"),
+      [
+        "module lakehouse/weed-build",
+        "",
+        "go 1.26",
+        "",
+        `require ${module} ${VERSIONS.seaweedfs}`,
+        "",
+        // Copied from SeaweedFS's own go.mod at this version.
+        "replace github.com/tyler-smith/go-bip39 => github.com/cosmos/go-bip39 v1.0.0",
+        "",
+      ].join("\n"),
+    );
+    const env = { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=mod" };
+    const started = Date.now();
+    const heartbeat = setInterval(() => {
+      reporter.info(`  still building weed (${Math.round((Date.now() - started) / 1000)}s; several minutes on 2 cores)`);
+    }, 30_000);
+    try {
+      await run("go", ["build", "-trimpath", "-ldflags", "-s -w", "-o", join(dir, "weed"), `${module}/weed`], {
+        cwd: work,
+        env,
+        maxBuffer: 64 * 1024 * 1024,
+      });
+    } finally {
+      clearInterval(heartbeat);
+    }
+    rmSync(work, { recursive: true, force: true });
+    if (!readdirSync(dir).includes("weed")) throw new Error("go build produced no weed binary");
+  },
+};
+
+export const COMPONENTS: readonly Component[] = [trino, icebergRest, seaweedfs];

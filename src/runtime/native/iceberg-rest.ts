@@ -1,0 +1,36 @@
+import type { Settings } from "../../config/settings.ts";
+import type { InstalledTools } from "../../install/installer.ts";
+import type { ProcessSpec } from "./process-spec.ts";
+
+/**
+ * The Iceberg REST catalog, storing its catalog in PostgreSQL (database `iceberg`) and
+ * table files in the warehouse bucket. It reads its settings only from CATALOG_*
+ * environment variables (`__` becomes `-`, `_` becomes `.`).
+ */
+export function icebergRestProcess(s: Settings, tools: InstalledTools): ProcessSpec {
+  return {
+    command: tools.java,
+    args: [
+      `-Xmx${s.icebergRest.heap}`,
+      // The stock server logs every catalog property at startup, secrets included.
+      "-Dorg.slf4j.simpleLogger.log.org.apache.iceberg.CatalogUtil=warn",
+      "-cp",
+      tools.icebergRestClasspath.join(":"),
+      "org.apache.iceberg.rest.LocalRESTCatalogServer",
+    ],
+    env: {
+      REST_BIND_HOST: s.bindHost,
+      CATALOG_REST_PORT: String(s.ports.ICEBERG_REST_PORT),
+      CATALOG_URI: `jdbc:postgresql://127.0.0.1:${s.ports.POSTGRES_PORT}/${s.postgres.catalogDatabase}`,
+      CATALOG_JDBC_USER: s.postgres.user,
+      CATALOG_JDBC_PASSWORD: s.postgres.password.reveal(),
+      CATALOG_WAREHOUSE: `s3://${s.s3.warehouseBucket}/`,
+      CATALOG_IO__IMPL: "org.apache.iceberg.aws.s3.S3FileIO",
+      CATALOG_S3_ENDPOINT: `http://127.0.0.1:${s.ports.SEAWEEDFS_S3_PORT}`,
+      CATALOG_S3_PATH__STYLE__ACCESS: "true",
+      CATALOG_S3_ACCESS__KEY__ID: s.s3.accessKey.reveal(),
+      CATALOG_S3_SECRET__ACCESS__KEY: s.s3.secretKey.reveal(),
+      CATALOG_CLIENT_REGION: s.s3.region,
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import { existsSync, readFileSync } from "node:fs";
+import type { Reporter } from "../../cli/reporter.ts";
+import type { Settings } from "../../config/settings.ts";
+import { installedTools } from "../../install/installer.ts";
+import { CATALOGUE, type ServiceDefinition, startOrder } from "../../services/catalogue.ts";
+import { waitUntilReady } from "../../services/wait/index.ts";
+import { ReadinessAborted, ReadinessTimeout } from "../../services/wait/until.ts";
+import { ServiceStartError, type ServiceStatus } from "../runtime.ts";
+import { isPortFree } from "./ports.ts";
+import type { ProcessSpec } from "./process-spec.ts";
+import { nativeProcesses, STOP_SIGNALS } from "./processes.ts";
+import { Supervisor } from "./supervisor.ts";
+
+/** The last lines of a log file, for error messages. */
+export function tail(path: string, lines = 20): string {
+  if (!existsSync(path)) return "";
+  return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+/**
+ * Runs the catalogue's services as local processes: each starts as soon as everything
+ * it depends on is ready, so independent services (the two JVMs) start side by side.
+ */
+export class NativeRuntime {
+  readonly supervisor: Supervisor;
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly reporter: Reporter,
+    private readonly services: readonly ServiceDefinition[] = CATALOGUE,
+  ) {
+    this.supervisor = new Supervisor(settings.paths.state);
+  }
+
+  logPath(service: string): string {
+    return this.supervisor.logPath(service);
+  }
+
+  async up(): Promise<void> {
+    const specs = nativeProcesses(this.settings, installedTools(this.settings.paths.cache));
+    const toStart = this.services.filter((s) => this.supervisor.runningPid(s.name) === undefined);
+    await this.assertPortsFree(toStart, specs);
+
+    const readyBy = new Map<string, Promise<void>>();
+    let failed = false;
+    const bringUp = async (service: ServiceDefinition): Promise<void> => {
+      await Promise.all(service.dependsOn.map((dep) => readyBy.get(dep)));
+      if (failed) throw new Error(`${service.name} not started: a dependency failed`);
+      try {
+        await this.startOne(service, specs[service.name] as ProcessSpec);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    };
+    for (const service of startOrder(this.services)) readyBy.set(service.name, bringUp(service));
+    const results = await Promise.allSettled(readyBy.values());
+    const firstError = results.find(
+      (r): r is PromiseRejectedResult => r.status === "rejected" && r.reason instanceof ServiceStartError,
+    );
+    const anyError = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (firstError || anyError) throw (firstError ?? anyError)?.reason;
+  }
+
+  private async startOne(service: ServiceDefinition, spec: ProcessSpec): Promise<void> {
+    const log = this.logPath(service.name);
+    const check = service.readiness(this.settings);
+    if (this.supervisor.runningPid(service.name) !== undefined) {
+      // Already running (a second `up`): only make sure it is ready.
+      await waitUntilReady(check, { timeoutMs: this.settings.startTimeoutMs });
+      this.reporter.info(`✓ ${service.name}: already running`);
+      return;
+    }
+    const done = this.reporter.step(`Starting ${service.name}`);
+    try {
+      await spec.prepare?.();
+    } catch (error) {
+      throw new ServiceStartError(service.name, `${service.name}: preparation failed: ${(error as Error).message}`, log);
+    }
+    const started = this.supervisor.start(service.name, spec);
+    try {
+      await waitUntilReady(check, {
+        timeoutMs: this.settings.startTimeoutMs,
+        abort: () => {
+          const exit = started.exit();
+          if (!exit) return undefined;
+          return exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+        },
+      });
+    } catch (error) {
+      if (error instanceof ReadinessAborted) {
+        throw new ServiceStartError(
+          service.name,
+          `${service.name} ${error.message} while starting. See its log: ${log}`,
+          log,
+          tail(log),
+        );
+      }
+      if (error instanceof ReadinessTimeout) {
+        throw new ServiceStartError(
+          service.name,
+          `${service.name} is not ready after ${this.settings.startTimeoutMs / 1000}s (${error.message}). See its log: ${log}`,
+          log,
+          tail(log),
+        );
+      }
+      throw error;
+    }
+    try {
+      await spec.afterReady?.();
+    } catch (error) {
+      throw new ServiceStartError(service.name, `${service.name}: setup after start failed: ${(error as Error).message}`, log);
+    }
+    done(`ready, pid ${started.pid}`);
+  }
+
+  /** Fails before starting anything when a port we need is taken by another program. */
+  private async assertPortsFree(services: ServiceDefinition[], specs: Record<string, ProcessSpec>): Promise<void> {
+    const problems: string[] = [];
+    for (const service of services) {
+      const ports = [
+        ...service.ports.map((p) => ({ port: this.settings.ports[p.setting], setting: p.setting as string })),
+        ...(specs[service.name]?.extraPorts ?? []).map((port) => ({ port, setting: "" })),
+      ];
+      for (const { port, setting } of ports) {
+        if (await isPortFree(this.settings.bindHost, port)) continue;
+        const fix = setting
+          ? `stop the program using it (ss -ltnp 'sport = :${port}' shows it) or set ${setting} in .env`
+          : `stop the program using it (ss -ltnp 'sport = :${port}' shows it)`;
+        problems.push(`${service.name} needs port ${port} on ${this.settings.bindHost}, which is already in use: ${fix}`);
+      }
+    }
+    if (problems.length > 0) {
+      throw new ServiceStartError(problems.length === 1 ? (problems[0]?.split(" ")[0] as string) : "ports", problems.join("\n"));
+    }
+  }
+
+  async down(): Promise<string[]> {
+    const stopped: string[] = [];
+    for (const service of startOrder(this.services).reverse()) {
+      const done = this.supervisor.runningPid(service.name) ? this.reporter.step(`Stopping ${service.name}`) : undefined;
+      if (await this.supervisor.stop(service.name, STOP_SIGNALS[service.name])) stopped.push(service.name);
+      done?.("stopped");
+    }
+    return stopped;
+  }
+
+  async status(): Promise<ServiceStatus[]> {
+    return Promise.all(
+      this.services.map(async (service): Promise<ServiceStatus> => {
+        const pid = this.supervisor.runningPid(service.name);
+        const base = { service: service.name, logPath: this.logPath(service.name), url: service.url?.(this.settings) };
+        if (pid === undefined) return { ...base, state: "stopped", health: "-" };
+        const result = await service.readiness(this.settings).probe();
+        return result.ready
+          ? { ...base, pid, state: "running", health: "healthy" }
+          : { ...base, pid, state: "running", health: "unhealthy", detail: result.reason };
+      }),
+    );
+  }
+}

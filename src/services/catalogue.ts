@@ -1,0 +1,149 @@
+import type { PortName, Settings } from "../config/settings.ts";
+import { type ReadinessCheck, Wait } from "./wait/index.ts";
+
+/** A port a service listens on: the host side comes from settings, the container side is fixed. */
+export interface ServicePort {
+  setting: PortName;
+  containerPort: number;
+  purpose: string;
+}
+
+/**
+ * One service of the platform, independent of how it runs. Native mode starts it as a
+ * local process, docker mode as a container; both use these names, ports, dependencies
+ * and readiness checks.
+ */
+export interface ServiceDefinition {
+  /** Compose service name and internal DNS name. */
+  name: string;
+  containerName: string;
+  role: string;
+  ports: ServicePort[];
+  /** Services that must be ready before this one starts. */
+  dependsOn: string[];
+  /** Probed from the host, so the same check serves both modes. */
+  readiness(settings: Settings): ReadinessCheck;
+  /** Where a person (or a client) reaches it, for `lakehouse status`. */
+  url?(settings: Settings): string;
+}
+
+const host = (s: Settings) => s.bindHost;
+const http = (s: Settings, port: PortName, path = "") => `http://${host(s)}:${s.ports[port]}${path}`;
+
+export const CATALOGUE: readonly ServiceDefinition[] = [
+  {
+    name: "postgres",
+    containerName: "lakehouse-postgres",
+    role: "Metadata store for Airflow, Superset and the Iceberg catalog",
+    ports: [{ setting: "POSTGRES_PORT", containerPort: 5432, purpose: "Database client access" }],
+    dependsOn: [],
+    readiness: (s) =>
+      Wait.forCommand("pg_isready", [
+        "--host",
+        host(s),
+        "--port",
+        String(s.ports.POSTGRES_PORT),
+        "--dbname",
+        "postgres",
+      ]),
+    url: (s) => `postgresql://${s.postgres.user}@${host(s)}:${s.ports.POSTGRES_PORT}/`,
+  },
+  {
+    name: "valkey",
+    containerName: "lakehouse-valkey",
+    role: "Message broker for the Celery executor",
+    ports: [{ setting: "VALKEY_PORT", containerPort: 6379, purpose: "Redis-compatible broker" }],
+    dependsOn: [],
+    readiness: (s) =>
+      Wait.forRedisPing(host(s), s.ports.VALKEY_PORT, () => s.valkey.password.reveal()),
+    url: (s) => `redis://${host(s)}:${s.ports.VALKEY_PORT}/0`,
+  },
+  {
+    name: "seaweedfs-master",
+    containerName: "lakehouse-seaweedfs-master",
+    role: "Object store: volume assignments and topology",
+    ports: [{ setting: "SEAWEEDFS_MASTER_PORT", containerPort: 9333, purpose: "Cluster management UI" }],
+    dependsOn: [],
+    readiness: (s) => Wait.forHttp(http(s, "SEAWEEDFS_MASTER_PORT", "/cluster/healthz")),
+    url: (s) => http(s, "SEAWEEDFS_MASTER_PORT"),
+  },
+  {
+    name: "seaweedfs-volume",
+    containerName: "lakehouse-seaweedfs-volume",
+    role: "Object store: data blobs",
+    ports: [{ setting: "SEAWEEDFS_VOLUME_PORT", containerPort: 8080, purpose: "Volume server" }],
+    dependsOn: ["seaweedfs-master"],
+    readiness: (s) => Wait.forHttp(http(s, "SEAWEEDFS_VOLUME_PORT", "/healthz")),
+    url: (s) => http(s, "SEAWEEDFS_VOLUME_PORT", "/ui/index.html"),
+  },
+  {
+    name: "seaweedfs-filer",
+    containerName: "lakehouse-seaweedfs-filer",
+    role: "Object store: file-to-chunk metadata",
+    ports: [{ setting: "SEAWEEDFS_FILER_PORT", containerPort: 8888, purpose: "POSIX-like file interface" }],
+    dependsOn: ["seaweedfs-master", "seaweedfs-volume"],
+    readiness: (s) => Wait.forHttp(http(s, "SEAWEEDFS_FILER_PORT", "/healthz")),
+    url: (s) => http(s, "SEAWEEDFS_FILER_PORT"),
+  },
+  {
+    name: "seaweedfs-s3",
+    containerName: "lakehouse-seaweedfs-s3",
+    role: "S3-compatible API for Parquet files and Iceberg metadata",
+    ports: [{ setting: "SEAWEEDFS_S3_PORT", containerPort: 8333, purpose: "S3-compatible API endpoint" }],
+    dependsOn: ["seaweedfs-filer"],
+    readiness: (s) => Wait.forHttp(http(s, "SEAWEEDFS_S3_PORT", "/healthz")),
+    url: (s) => http(s, "SEAWEEDFS_S3_PORT"),
+  },
+  {
+    name: "iceberg-rest",
+    containerName: "lakehouse-iceberg-rest",
+    role: "Iceberg REST catalog: table schemas, snapshots and partition specs",
+    ports: [{ setting: "ICEBERG_REST_PORT", containerPort: 8181, purpose: "Iceberg catalog REST API" }],
+    dependsOn: ["postgres", "seaweedfs-s3"],
+    readiness: (s) => Wait.forHttp(http(s, "ICEBERG_REST_PORT", "/v1/config")),
+    url: (s) => http(s, "ICEBERG_REST_PORT", "/v1/config"),
+  },
+  {
+    name: "trino",
+    containerName: "lakehouse-trino",
+    role: "SQL query engine over the Iceberg tables",
+    ports: [{ setting: "TRINO_PORT", containerPort: 8080, purpose: "SQL query endpoint and UI" }],
+    dependsOn: ["iceberg-rest", "seaweedfs-s3"],
+    readiness: (s) =>
+      Wait.forHttp(http(s, "TRINO_PORT", "/v1/info"), {
+        body: (text) => (JSON.parse(text) as { starting?: boolean }).starting === false,
+      }),
+    url: (s) => http(s, "TRINO_PORT", "/ui/"),
+  },
+];
+
+export function findService(name: string): ServiceDefinition {
+  const service = CATALOGUE.find((s) => s.name === name);
+  if (!service) {
+    throw new Error(`Unknown service "${name}". Known: ${CATALOGUE.map((s) => s.name).join(", ")}`);
+  }
+  return service;
+}
+
+/** Services in an order where each comes after everything it depends on. */
+export function startOrder(services: readonly ServiceDefinition[] = CATALOGUE): ServiceDefinition[] {
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const ordered: ServiceDefinition[] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (service: ServiceDefinition, path: string[]) => {
+    if (state.get(service.name) === "done") return;
+    if (state.get(service.name) === "visiting") {
+      throw new Error(`Dependency cycle: ${[...path, service.name].join(" -> ")}`);
+    }
+    state.set(service.name, "visiting");
+    for (const dep of service.dependsOn) {
+      const target = byName.get(dep);
+      if (!target) throw new Error(`${service.name} depends on unknown service "${dep}"`);
+      visit(target, [...path, service.name]);
+    }
+    state.set(service.name, "done");
+    ordered.push(service);
+  };
+  for (const service of services) visit(service, []);
+  return ordered;
+}
