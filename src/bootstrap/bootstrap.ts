@@ -1,8 +1,8 @@
 import { CreateBucketCommand, HeadBucketCommand } from "@aws-sdk/client-s3";
 import type { Reporter } from "../cli/reporter.ts";
-import type { Settings } from "../config/settings.ts";
 import { s3Client } from "../clients/s3.ts";
 import { quoteIdentifier, TrinoClient } from "../clients/trino.ts";
+import type { Settings } from "../config/settings.ts";
 
 export function trinoClient(s: Settings): TrinoClient {
   return new TrinoClient(`http://${s.bindHost}:${s.ports.TRINO_PORT}`, {
@@ -32,7 +32,9 @@ export async function bootstrap(s: Settings, reporter: Reporter): Promise<void> 
     s3.destroy();
   }
   const schema = `${quoteIdentifier(s.trino.catalog)}.${quoteIdentifier(s.trino.schema)}`;
-  const before = await trinoClient(s).query<[string]>(`SHOW SCHEMAS FROM ${quoteIdentifier(s.trino.catalog)}`);
+  const before = await trinoClient(s).query<[string]>(
+    `SHOW SCHEMAS FROM ${quoteIdentifier(s.trino.catalog)}`,
+  );
   if (!before.rows.some(([name]) => name === s.trino.schema)) {
     await trinoClient(s).query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     created.push(`${s.trino.catalog}.${s.trino.schema}`);

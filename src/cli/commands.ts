@@ -5,9 +5,9 @@ import { bootstrap } from "../bootstrap/bootstrap.ts";
 import { envFile } from "../config/paths.ts";
 import { loadSettings, type Settings } from "../config/settings.ts";
 import { install, isFullyInstalled } from "../install/installer.ts";
-import { runDoctor } from "./doctor.ts";
 import { NativeRuntime, tail } from "../runtime/native/native-runtime.ts";
 import { findService } from "../services/catalogue.ts";
+import { runDoctor } from "./doctor.ts";
 import { bold, consoleReporter, dim, green, red, yellow } from "./reporter.ts";
 import { printStatusTable } from "./status-table.ts";
 
@@ -27,7 +27,10 @@ const reporter = consoleReporter();
 /** A Docker engine that answers, not just a docker client on PATH. */
 function dockerEngineAnswers(): boolean {
   try {
-    execFileSync("docker", ["info", "--format", "{{.ServerVersion}}"], { stdio: "ignore", timeout: 5000 });
+    execFileSync("docker", ["info", "--format", "{{.ServerVersion}}"], {
+      stdio: "ignore",
+      timeout: 5000,
+    });
     return true;
   } catch {
     return false;
@@ -52,11 +55,19 @@ function requireNative(mode: "native" | "docker"): void {
 function printWhereToLook(s: Settings, runtime: NativeRuntime): void {
   const out = process.stdout;
   out.write(`\n${green(bold("The lakehouse is up."))}\n\n`);
-  out.write(`  Trino (SQL)           http://${s.bindHost}:${s.ports.TRINO_PORT}/ui/   catalog iceberg, schema ${s.trino.schema}\n`);
-  out.write(`  S3 (SeaweedFS)        http://${s.bindHost}:${s.ports.SEAWEEDFS_S3_PORT}   buckets ${s.s3.bucket}, ${s.s3.warehouseBucket}\n`);
-  out.write(`  Iceberg REST catalog  http://${s.bindHost}:${s.ports.ICEBERG_REST_PORT}/v1/config\n`);
+  out.write(
+    `  Trino (SQL)           http://${s.bindHost}:${s.ports.TRINO_PORT}/ui/   catalog iceberg, schema ${s.trino.schema}\n`,
+  );
+  out.write(
+    `  S3 (SeaweedFS)        http://${s.bindHost}:${s.ports.SEAWEEDFS_S3_PORT}   buckets ${s.s3.bucket}, ${s.s3.warehouseBucket}\n`,
+  );
+  out.write(
+    `  Iceberg REST catalog  http://${s.bindHost}:${s.ports.ICEBERG_REST_PORT}/v1/config\n`,
+  );
   out.write(`  SeaweedFS master UI   http://${s.bindHost}:${s.ports.SEAWEEDFS_MASTER_PORT}/\n`);
-  out.write(`  PostgreSQL            ${s.bindHost}:${s.ports.POSTGRES_PORT}, user ${s.postgres.user}\n\n`);
+  out.write(
+    `  PostgreSQL            ${s.bindHost}:${s.ports.POSTGRES_PORT}, user ${s.postgres.user}\n\n`,
+  );
   out.write(`  Credentials: ${s.paths.envFile}\n`);
   out.write(`  Logs:        ${runtime.supervisor.logDir}\n`);
   out.write(`  Next: ./lakehouse status   ·   ./lakehouse logs trino   ·   ./lakehouse down\n`);
@@ -66,7 +77,11 @@ export const commands: Record<string, Command> = {
   async install() {
     const s = loadSettings();
     const count = await install(s.paths.cache, reporter);
-    reporter.info(count === 0 ? "Everything is already installed; nothing to do." : `Installed ${count} component(s).`);
+    reporter.info(
+      count === 0
+        ? "Everything is already installed; nothing to do."
+        : `Installed ${count} component(s).`,
+    );
     return 0;
   },
 
@@ -75,13 +90,16 @@ export const commands: Record<string, Command> = {
     requireNative(mode);
     const hadEnv = existsSync(envFile());
     const s = loadSettings();
-    if (!hadEnv) reporter.info(`Generated ${s.paths.envFile} with new random secrets (keep it private).`);
+    if (!hadEnv)
+      reporter.info(`Generated ${s.paths.envFile} with new random secrets (keep it private).`);
     if (!isFullyInstalled(s.paths.cache)) await install(s.paths.cache, reporter);
     const runtime = new NativeRuntime(s, reporter);
     const started = Date.now();
     await runtime.up();
     await bootstrap(s, reporter);
-    reporter.info(dim(`All services healthy after ${((Date.now() - started) / 1000).toFixed(1)}s.`));
+    reporter.info(
+      dim(`All services healthy after ${((Date.now() - started) / 1000).toFixed(1)}s.`),
+    );
     printWhereToLook(s, runtime);
     return 0;
   },
@@ -90,7 +108,11 @@ export const commands: Record<string, Command> = {
     requireNative(options.docker ? "docker" : "native");
     const s = loadSettings();
     const stopped = await new NativeRuntime(s, reporter).down();
-    reporter.info(stopped.length ? `Stopped ${stopped.length} service(s); data kept in ${s.paths.state}.` : "Nothing was running.");
+    reporter.info(
+      stopped.length
+        ? `Stopped ${stopped.length} service(s); data kept in ${s.paths.state}.`
+        : "Nothing was running.",
+    );
     return 0;
   },
 
@@ -128,7 +150,9 @@ export const commands: Record<string, Command> = {
     const s = loadSettings();
     if (!options.yes) {
       if (!process.stdin.isTTY) {
-        process.stderr.write(`${red("error:")} reset deletes all data in ${s.paths.state}; pass --yes to confirm.\n`);
+        process.stderr.write(
+          `${red("error:")} reset deletes all data in ${s.paths.state}; pass --yes to confirm.\n`,
+        );
         return 2;
       }
       const rl = createInterface({ input: process.stdin, output: process.stdout });
@@ -143,7 +167,9 @@ export const commands: Record<string, Command> = {
     }
     await new NativeRuntime(s, reporter).down();
     rmSync(s.paths.state, { recursive: true, force: true });
-    reporter.info(`Deleted ${s.paths.state}. Your CSV files in ${s.paths.data} and ${s.paths.envFile} are kept.`);
+    reporter.info(
+      `Deleted ${s.paths.state}. Your CSV files in ${s.paths.data} and ${s.paths.envFile} are kept.`,
+    );
     return 0;
   },
 };

@@ -15,7 +15,11 @@ import { CATALOGUE } from "../services/catalogue.ts";
 import { green, red, yellow } from "./reporter.ts";
 
 /** Preflight: every check with what was seen and, when it fails, what to do. */
-export async function runDoctor(s: Settings, runtime: NativeRuntime, docker: boolean): Promise<number> {
+export async function runDoctor(
+  s: Settings,
+  runtime: NativeRuntime,
+  docker: boolean,
+): Promise<number> {
   const findings: Finding[] = [
     checkJava(),
     checkGo(),
@@ -28,7 +32,9 @@ export async function runDoctor(s: Settings, runtime: NativeRuntime, docker: boo
     {
       name: "Docker engine",
       ok: true,
-      detail: docker ? "answers: `up` will use docker mode" : "none answers: `up` will use native mode",
+      detail: docker
+        ? "answers: `up` will use docker mode"
+        : "none answers: `up` will use native mode",
       severity: "warning",
     },
   ];
@@ -40,8 +46,14 @@ export async function runDoctor(s: Settings, runtime: NativeRuntime, docker: boo
       findings.push({
         name: `Port ${number} (${service.name})`,
         ok: free,
-        detail: running ? "used by our running service" : free ? "free" : "in use by another program",
-        fix: free ? undefined : `stop that program (ss -ltnp 'sport = :${number}') or set ${port.setting} in .env`,
+        detail: running
+          ? "used by our running service"
+          : free
+            ? "free"
+            : "in use by another program",
+        fix: free
+          ? undefined
+          : `stop that program (ss -ltnp 'sport = :${number}') or set ${port.setting} in .env`,
         severity: "error",
       });
     }
@@ -52,6 +64,8 @@ export async function runDoctor(s: Settings, runtime: NativeRuntime, docker: boo
     if (!f.ok && f.fix) process.stdout.write(`    fix: ${f.fix}\n`);
   }
   const errors = findings.filter((f) => !f.ok && f.severity === "error");
-  process.stdout.write(errors.length ? `\n${errors.length} problem(s) to fix.\n` : "\nAll checks passed.\n");
+  process.stdout.write(
+    errors.length ? `\n${errors.length} problem(s) to fix.\n` : "\nAll checks passed.\n",
+  );
   return errors.length ? 1 : 0;
 }

@@ -52,8 +52,11 @@ try {
 } catch (error) {
   if (error instanceof ServiceStartError) {
     process.stderr.write(`\n${red("error:")} ${error.message}\n`);
-    if (error.logTail) process.stderr.write(`\nLast lines of ${error.logPath}:\n${error.logTail}\n`);
-    process.stderr.write("\nRun `./lakehouse status` to see what is running, `./lakehouse down` to stop it.\n");
+    if (error.logTail)
+      process.stderr.write(`\nLast lines of ${error.logPath}:\n${error.logTail}\n`);
+    process.stderr.write(
+      "\nRun `./lakehouse status` to see what is running, `./lakehouse down` to stop it.\n",
+    );
   } else if (error instanceof SettingsError || error instanceof PrerequisiteError) {
     process.stderr.write(`${red("error:")} ${error.message}\n`);
   } else {

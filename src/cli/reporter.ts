@@ -58,7 +58,9 @@ export function consoleReporter(stream: NodeJS.WriteStream = process.stderr): Re
         redrawing = true;
         return;
       }
-      const decile = total ? Math.floor((done / total) * 10) : Math.floor(done / (50 * 1024 * 1024));
+      const decile = total
+        ? Math.floor((done / total) * 10)
+        : Math.floor(done / (50 * 1024 * 1024));
       if (lastDecile.get(label) !== decile) {
         lastDecile.set(label, decile);
         stream.write(`  ${text}\n`);

@@ -6,14 +6,24 @@ function pad(text: string, width: number): string {
 }
 
 /** Prints `lakehouse status` as an aligned table. */
-export function printStatusTable(statuses: ServiceStatus[], out: NodeJS.WritableStream = process.stdout): void {
+export function printStatusTable(
+  statuses: ServiceStatus[],
+  out: NodeJS.WritableStream = process.stdout,
+): void {
   const headers = ["SERVICE", "STATE", "HEALTH", "URL", "LOG"];
   const rows = statuses.map((s) => [s.service, s.state, s.health, s.url ?? "", s.logPath]);
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   out.write(`${headers.map((h, i) => pad(h, widths[i] ?? 0)).join("  ")}\n`);
   for (const [i, row] of rows.entries()) {
     const status = statuses[i] as ServiceStatus;
-    const paint = status.health === "healthy" ? green : status.state === "stopped" ? dim : status.health === "unhealthy" ? red : yellow;
+    const paint =
+      status.health === "healthy"
+        ? green
+        : status.state === "stopped"
+          ? dim
+          : status.health === "unhealthy"
+            ? red
+            : yellow;
     const line = row.map((cell, j) => pad(cell, widths[j] ?? 0)).join("  ");
     out.write(`${paint(line)}\n`);
     if (status.detail) out.write(`${dim(`    ${status.detail}`)}\n`);

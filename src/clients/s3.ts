@@ -1,6 +1,9 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Settings } from "../config/settings.ts";
 
+// The SDK warns on every run that releases from 2027 on need Node 22; we pin our version.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 /** An S3 client for SeaweedFS: path-style addressing and the one fixed region. */
 export function s3Client(s: Settings): S3Client {
   return new S3Client({

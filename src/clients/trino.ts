@@ -42,7 +42,11 @@ export class TrinoClient {
     const headers: Record<string, string> = { "X-Trino-User": this.options.user ?? "lakehouse" };
     if (this.options.catalog) headers["X-Trino-Catalog"] = this.options.catalog;
     if (this.options.schema) headers["X-Trino-Schema"] = this.options.schema;
-    let page = await this.fetchJson(`${this.baseUrl}/v1/statement`, { method: "POST", body: sql, headers }, sql);
+    let page = await this.fetchJson(
+      `${this.baseUrl}/v1/statement`,
+      { method: "POST", body: sql, headers },
+      sql,
+    );
     const rows: Row[] = [];
     let columns: TrinoColumn[] = [];
     for (;;) {
@@ -63,7 +67,11 @@ export class TrinoClient {
         continue;
       }
       if (!response.ok) {
-        throw new TrinoError(`Trino answered HTTP ${response.status}: ${await response.text()}`, "HTTP_ERROR", sql);
+        throw new TrinoError(
+          `Trino answered HTTP ${response.status}: ${await response.text()}`,
+          "HTTP_ERROR",
+          sql,
+        );
       }
       return (await response.json()) as TrinoResponse;
     }

@@ -26,7 +26,11 @@ export function isInstalled(cache: string, c: Component): boolean {
  * Installs into a temporary sibling and renames it into place, so an interrupted
  * install leaves nothing that looks complete. Returns false when already installed.
  */
-export async function ensureInstalled(cache: string, c: Component, reporter: Reporter): Promise<boolean> {
+export async function ensureInstalled(
+  cache: string,
+  c: Component,
+  reporter: Reporter,
+): Promise<boolean> {
   if (isInstalled(cache, c)) return false;
   const target = componentDir(cache, c);
   const temp = `${target}.partial-${process.pid}`;

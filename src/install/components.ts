@@ -3,7 +3,6 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import type { Reporter } from "../cli/reporter.ts";
 import { projectRoot } from "../config/paths.ts";
 import type { Component } from "./component.ts";
 import { downloadVerified } from "./download.ts";
@@ -28,7 +27,11 @@ export const trino: Component = {
     await run("tar", ["-xzf", tarball, "-C", dir, "--strip-components=1"]);
     rmSync(tarball);
     const zip = join(dir, "iceberg.zip");
-    await downloadVerified(mavenUrl("io.trino", "trino-iceberg", v, `trino-iceberg-${v}.zip`), zip, reporter);
+    await downloadVerified(
+      mavenUrl("io.trino", "trino-iceberg", v, `trino-iceberg-${v}.zip`),
+      zip,
+      reporter,
+    );
     // The zip holds one folder, trino-iceberg-<v>/, which becomes plugin/iceberg.
     await run("python3", ["-m", "zipfile", "-e", zip, join(dir, "plugin")]);
     renameSync(join(dir, "plugin", `trino-iceberg-${v}`), join(dir, "plugin", "iceberg"));
@@ -37,7 +40,10 @@ export const trino: Component = {
 };
 
 const launcherSource = join(projectRoot, "services", "iceberg-rest", "LocalRESTCatalogServer.java");
-const launcherHash = createHash("sha256").update(readFileSync(launcherSource)).digest("hex").slice(0, 8);
+const launcherHash = createHash("sha256")
+  .update(readFileSync(launcherSource))
+  .digest("hex")
+  .slice(0, 8);
 
 /**
  * The Iceberg REST catalog: the runnable fat jar of iceberg-open-api, with the PostgreSQL
@@ -62,7 +68,8 @@ export const icebergRest: Component = {
       reporter,
     );
     const jdk = findJdk();
-    if (!jdk) throw new Error("No JDK found to compile the catalog launcher; run ./lakehouse doctor");
+    if (!jdk)
+      throw new Error("No JDK found to compile the catalog launcher; run ./lakehouse doctor");
     await run(join(jdk.home, "bin", "javac"), [
       "--release",
       "17",
@@ -105,14 +112,20 @@ export const seaweedfs: Component = {
     const env = { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=mod" };
     const started = Date.now();
     const heartbeat = setInterval(() => {
-      reporter.info(`  still building weed (${Math.round((Date.now() - started) / 1000)}s; several minutes on 2 cores)`);
+      reporter.info(
+        `  still building weed (${Math.round((Date.now() - started) / 1000)}s; several minutes on 2 cores)`,
+      );
     }, 30_000);
     try {
-      await run("go", ["build", "-trimpath", "-ldflags", "-s -w", "-o", join(dir, "weed"), `${module}/weed`], {
-        cwd: work,
-        env,
-        maxBuffer: 64 * 1024 * 1024,
-      });
+      await run(
+        "go",
+        ["build", "-trimpath", "-ldflags", "-s -w", "-o", join(dir, "weed"), `${module}/weed`],
+        {
+          cwd: work,
+          env,
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      );
     } finally {
       clearInterval(heartbeat);
     }

@@ -7,7 +7,11 @@ import type { Reporter } from "../cli/reporter.ts";
  * Maven Central publishes beside every file. Writes to a temporary name first, so an
  * interrupted download never looks complete.
  */
-export async function downloadVerified(url: string, dest: string, reporter: Reporter): Promise<void> {
+export async function downloadVerified(
+  url: string,
+  dest: string,
+  reporter: Reporter,
+): Promise<void> {
   const expected = (await fetchText(`${url}.sha1`)).trim().split(/\s+/)[0]?.toLowerCase();
   const response = await fetch(url);
   if (!response.ok || !response.body) {
@@ -26,7 +30,9 @@ export async function downloadVerified(url: string, dest: string, reporter: Repo
       if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
       reporter.progress(label, done, total);
     }
-    await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      out.end((e?: Error | null) => (e ? reject(e) : resolve())),
+    );
   } catch (error) {
     out.destroy();
     rmSync(partial, { force: true });
@@ -35,7 +41,9 @@ export async function downloadVerified(url: string, dest: string, reporter: Repo
   const actual = hash.digest("hex");
   if (expected && actual !== expected) {
     rmSync(partial, { force: true });
-    throw new Error(`Checksum mismatch for ${url}: expected ${expected}, got ${actual}. Run again.`);
+    throw new Error(
+      `Checksum mismatch for ${url}: expected ${expected}, got ${actual}. Run again.`,
+    );
   }
   renameSync(partial, dest);
 }

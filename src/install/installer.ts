@@ -77,7 +77,11 @@ export function installedTools(cache: string): InstalledTools {
   return {
     java: join(jdk.home, "bin", "java"),
     trinoHome: componentDir(cache, trino),
-    icebergRestClasspath: [join(rest, "classes"), join(rest, "iceberg-open-api.jar"), join(rest, "postgresql.jar")],
+    icebergRestClasspath: [
+      join(rest, "classes"),
+      join(rest, "iceberg-open-api.jar"),
+      join(rest, "postgresql.jar"),
+    ],
     weed: join(componentDir(cache, seaweedfs), "weed"),
     postgresBin: findPostgresBin() as string,
     valkeyServer: (findValkey() as NonNullable<ReturnType<typeof findValkey>>).server,

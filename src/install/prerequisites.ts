@@ -113,7 +113,9 @@ export function checkDisk(path: string, neededGiB: number, what: string): Findin
     name: `Disk (${what})`,
     ok,
     detail: `${freeGiB.toFixed(1)} GiB free at ${probe}`,
-    fix: ok ? undefined : `free at least ${neededGiB} GiB there, or point ${what === "install cache" ? "LAKEHOUSE_CACHE_DIR" : "LAKEHOUSE_HOME"} elsewhere`,
+    fix: ok
+      ? undefined
+      : `free at least ${neededGiB} GiB there, or point ${what === "install cache" ? "LAKEHOUSE_CACHE_DIR" : "LAKEHOUSE_HOME"} elsewhere`,
     severity: "error",
   };
 }
@@ -125,7 +127,9 @@ export function checkMemory(): Finding {
     name: "Memory",
     ok,
     detail: `${gib.toFixed(1)} GiB total`,
-    fix: ok ? undefined : "the whole stack wants about 8 GiB; lower TRINO_HEAP in .env on small machines",
+    fix: ok
+      ? undefined
+      : "the whole stack wants about 8 GiB; lower TRINO_HEAP in .env on small machines",
     severity: "warning",
   };
 }
@@ -142,7 +146,10 @@ export function installDebianPackages(findings: Finding[], log: (line: string) =
   const ownPolicy = !existsSync(policy);
   if (ownPolicy) {
     mkdirSync(dirname(policy), { recursive: true });
-    execFileSync("sh", ["-c", `printf '#!/bin/sh\\nexit 101\\n' > ${policy} && chmod +x ${policy}`]);
+    execFileSync("sh", [
+      "-c",
+      `printf '#!/bin/sh\\nexit 101\\n' > ${policy} && chmod +x ${policy}`,
+    ]);
   }
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   try {

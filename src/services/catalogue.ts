@@ -28,7 +28,8 @@ export interface ServiceDefinition {
 }
 
 const host = (s: Settings) => s.bindHost;
-const http = (s: Settings, port: PortName, path = "") => `http://${host(s)}:${s.ports[port]}${path}`;
+const http = (s: Settings, port: PortName, path = "") =>
+  `http://${host(s)}:${s.ports[port]}${path}`;
 
 export const CATALOGUE: readonly ServiceDefinition[] = [
   {
@@ -62,7 +63,9 @@ export const CATALOGUE: readonly ServiceDefinition[] = [
     name: "seaweedfs-master",
     containerName: "lakehouse-seaweedfs-master",
     role: "Object store: volume assignments and topology",
-    ports: [{ setting: "SEAWEEDFS_MASTER_PORT", containerPort: 9333, purpose: "Cluster management UI" }],
+    ports: [
+      { setting: "SEAWEEDFS_MASTER_PORT", containerPort: 9333, purpose: "Cluster management UI" },
+    ],
     dependsOn: [],
     readiness: (s) => Wait.forHttp(http(s, "SEAWEEDFS_MASTER_PORT", "/cluster/healthz")),
     url: (s) => http(s, "SEAWEEDFS_MASTER_PORT"),
@@ -80,7 +83,13 @@ export const CATALOGUE: readonly ServiceDefinition[] = [
     name: "seaweedfs-filer",
     containerName: "lakehouse-seaweedfs-filer",
     role: "Object store: file-to-chunk metadata",
-    ports: [{ setting: "SEAWEEDFS_FILER_PORT", containerPort: 8888, purpose: "POSIX-like file interface" }],
+    ports: [
+      {
+        setting: "SEAWEEDFS_FILER_PORT",
+        containerPort: 8888,
+        purpose: "POSIX-like file interface",
+      },
+    ],
     dependsOn: ["seaweedfs-master", "seaweedfs-volume"],
     readiness: (s) => Wait.forHttp(http(s, "SEAWEEDFS_FILER_PORT", "/healthz")),
     url: (s) => http(s, "SEAWEEDFS_FILER_PORT"),
@@ -89,7 +98,9 @@ export const CATALOGUE: readonly ServiceDefinition[] = [
     name: "seaweedfs-s3",
     containerName: "lakehouse-seaweedfs-s3",
     role: "S3-compatible API for Parquet files and Iceberg metadata",
-    ports: [{ setting: "SEAWEEDFS_S3_PORT", containerPort: 8333, purpose: "S3-compatible API endpoint" }],
+    ports: [
+      { setting: "SEAWEEDFS_S3_PORT", containerPort: 8333, purpose: "S3-compatible API endpoint" },
+    ],
     dependsOn: ["seaweedfs-filer"],
     readiness: (s) => Wait.forHttp(http(s, "SEAWEEDFS_S3_PORT", "/healthz")),
     url: (s) => http(s, "SEAWEEDFS_S3_PORT"),
@@ -98,7 +109,9 @@ export const CATALOGUE: readonly ServiceDefinition[] = [
     name: "iceberg-rest",
     containerName: "lakehouse-iceberg-rest",
     role: "Iceberg REST catalog: table schemas, snapshots and partition specs",
-    ports: [{ setting: "ICEBERG_REST_PORT", containerPort: 8181, purpose: "Iceberg catalog REST API" }],
+    ports: [
+      { setting: "ICEBERG_REST_PORT", containerPort: 8181, purpose: "Iceberg catalog REST API" },
+    ],
     dependsOn: ["postgres", "seaweedfs-s3"],
     readiness: (s) => Wait.forHttp(http(s, "ICEBERG_REST_PORT", "/v1/config")),
     url: (s) => http(s, "ICEBERG_REST_PORT", "/v1/config"),
@@ -126,7 +139,9 @@ export function findService(name: string): ServiceDefinition {
 }
 
 /** Services in an order where each comes after everything it depends on. */
-export function startOrder(services: readonly ServiceDefinition[] = CATALOGUE): ServiceDefinition[] {
+export function startOrder(
+  services: readonly ServiceDefinition[] = CATALOGUE,
+): ServiceDefinition[] {
   const byName = new Map(services.map((s) => [s.name, s]));
   const ordered: ServiceDefinition[] = [];
   const state = new Map<string, "visiting" | "done">();

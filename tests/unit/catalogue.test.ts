@@ -29,7 +29,8 @@ describe("service catalogue", () => {
   it("orders services after their dependencies", () => {
     const order = startOrder().map((s) => s.name);
     for (const service of CATALOGUE) {
-      for (const dep of service.dependsOn) expect(order.indexOf(dep)).toBeLessThan(order.indexOf(service.name));
+      for (const dep of service.dependsOn)
+        expect(order.indexOf(dep)).toBeLessThan(order.indexOf(service.name));
     }
     expect(order.indexOf("trino")).toBeGreaterThan(order.indexOf("iceberg-rest"));
     expect(order.indexOf("iceberg-rest")).toBeGreaterThan(order.indexOf("postgres"));

@@ -4,11 +4,19 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseDotenv } from "../../src/config/dotenv.ts";
 import { cacheDir } from "../../src/config/paths.ts";
-import { GENERATED_SECRETS, loadSettings, PORT_DEFAULTS, SettingsError } from "../../src/config/settings.ts";
+import {
+  GENERATED_SECRETS,
+  loadSettings,
+  PORT_DEFAULTS,
+  SettingsError,
+} from "../../src/config/settings.ts";
 
 function tempEnv(extra: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), "lakehouse-config-"));
-  return { dir, env: { LAKEHOUSE_ENV_FILE: join(dir, ".env"), LAKEHOUSE_HOME: join(dir, "state"), ...extra } };
+  return {
+    dir,
+    env: { LAKEHOUSE_ENV_FILE: join(dir, ".env"), LAKEHOUSE_HOME: join(dir, "state"), ...extra },
+  };
 }
 
 describe("settings", () => {
@@ -67,7 +75,9 @@ describe("settings", () => {
 
   it("refuses two services on one port", () => {
     const { env } = tempEnv({ TRINO_PORT: "5432" });
-    expect(() => loadSettings({ env })).toThrow(/cannot share a port: POSTGRES_PORT=5432, TRINO_PORT=5432/);
+    expect(() => loadSettings({ env })).toThrow(
+      /cannot share a port: POSTGRES_PORT=5432, TRINO_PORT=5432/,
+    );
   });
 
   it("keeps secrets out of logs and JSON", () => {
@@ -85,7 +95,11 @@ describe("settings", () => {
 
 describe("parseDotenv", () => {
   it("reads comments, blanks, quotes and export prefixes", () => {
-    expect(parseDotenv("# c\n\nA=1\nexport B='two'\nC=\"3 3\"\n")).toEqual({ A: "1", B: "two", C: "3 3" });
+    expect(parseDotenv("# c\n\nA=1\nexport B='two'\nC=\"3 3\"\n")).toEqual({
+      A: "1",
+      B: "two",
+      C: "3 3",
+    });
   });
   it("names the line it cannot read", () => {
     expect(() => parseDotenv("A=1\nnot a setting\n")).toThrow(/line 2/);

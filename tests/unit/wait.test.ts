@@ -26,12 +26,17 @@ afterAll(() => server.close());
 describe("readiness checks", () => {
   it("HTTP: ready on the expected status, not on others", async () => {
     expect(await Wait.forHttp(`${base}/ok`).probe()).toEqual({ ready: true });
-    expect(await Wait.forHttp(`${base}/down`).probe()).toEqual({ ready: false, reason: "HTTP 503" });
+    expect(await Wait.forHttp(`${base}/down`).probe()).toEqual({
+      ready: false,
+      reason: "HTTP 503",
+    });
   });
 
   it("HTTP: waits for a body condition", async () => {
     hits = 0;
-    const check = Wait.forHttp(`${base}/slow-start`, { body: (t) => JSON.parse(t).starting === false });
+    const check = Wait.forHttp(`${base}/slow-start`, {
+      body: (t) => JSON.parse(t).starting === false,
+    });
     await waitUntilReady(check, { timeoutMs: 5000, intervalMs: 10 });
     expect(hits).toBe(3);
   });
@@ -53,18 +58,24 @@ describe("readiness checks", () => {
   });
 
   it("all: reports the first failing check", async () => {
-    const result = await Wait.forAll([Wait.forHttp(`${base}/ok`), Wait.forHttp(`${base}/down`)]).probe();
+    const result = await Wait.forAll([
+      Wait.forHttp(`${base}/ok`),
+      Wait.forHttp(`${base}/down`),
+    ]).probe();
     expect(result).toEqual({ ready: false, reason: `HTTP GET ${base}/down: HTTP 503` });
   });
 
   it("gives up with the last answer after the timeout", async () => {
-    await expect(waitUntilReady(Wait.forHttp(`${base}/down`), { timeoutMs: 50, intervalMs: 10 })).rejects.toThrow(
-      ReadinessTimeout,
-    );
+    await expect(
+      waitUntilReady(Wait.forHttp(`${base}/down`), { timeoutMs: 50, intervalMs: 10 }),
+    ).rejects.toThrow(ReadinessTimeout);
   });
 
   it("gives up early when the process died", async () => {
-    const wait = waitUntilReady(Wait.forHttp(`${base}/down`), { timeoutMs: 60_000, abort: () => "exited with code 1" });
+    const wait = waitUntilReady(Wait.forHttp(`${base}/down`), {
+      timeoutMs: 60_000,
+      abort: () => "exited with code 1",
+    });
     await expect(wait).rejects.toThrow(ReadinessAborted);
   });
 });

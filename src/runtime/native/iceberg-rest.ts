@@ -12,8 +12,6 @@ export function icebergRestProcess(s: Settings, tools: InstalledTools): ProcessS
     command: tools.java,
     args: [
       `-Xmx${s.icebergRest.heap}`,
-      // The stock server logs every catalog property at startup, secrets included.
-      "-Dorg.slf4j.simpleLogger.log.org.apache.iceberg.CatalogUtil=warn",
       "-cp",
       tools.icebergRestClasspath.join(":"),
       "org.apache.iceberg.rest.LocalRESTCatalogServer",

@@ -56,7 +56,8 @@ export class NativeRuntime {
     for (const service of startOrder(this.services)) readyBy.set(service.name, bringUp(service));
     const results = await Promise.allSettled(readyBy.values());
     const firstError = results.find(
-      (r): r is PromiseRejectedResult => r.status === "rejected" && r.reason instanceof ServiceStartError,
+      (r): r is PromiseRejectedResult =>
+        r.status === "rejected" && r.reason instanceof ServiceStartError,
     );
     const anyError = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (firstError || anyError) throw (firstError ?? anyError)?.reason;
@@ -75,7 +76,11 @@ export class NativeRuntime {
     try {
       await spec.prepare?.();
     } catch (error) {
-      throw new ServiceStartError(service.name, `${service.name}: preparation failed: ${(error as Error).message}`, log);
+      throw new ServiceStartError(
+        service.name,
+        `${service.name}: preparation failed: ${(error as Error).message}`,
+        log,
+      );
     }
     const started = this.supervisor.start(service.name, spec);
     try {
@@ -109,17 +114,27 @@ export class NativeRuntime {
     try {
       await spec.afterReady?.();
     } catch (error) {
-      throw new ServiceStartError(service.name, `${service.name}: setup after start failed: ${(error as Error).message}`, log);
+      throw new ServiceStartError(
+        service.name,
+        `${service.name}: setup after start failed: ${(error as Error).message}`,
+        log,
+      );
     }
     done(`ready, pid ${started.pid}`);
   }
 
   /** Fails before starting anything when a port we need is taken by another program. */
-  private async assertPortsFree(services: ServiceDefinition[], specs: Record<string, ProcessSpec>): Promise<void> {
+  private async assertPortsFree(
+    services: ServiceDefinition[],
+    specs: Record<string, ProcessSpec>,
+  ): Promise<void> {
     const problems: string[] = [];
     for (const service of services) {
       const ports = [
-        ...service.ports.map((p) => ({ port: this.settings.ports[p.setting], setting: p.setting as string })),
+        ...service.ports.map((p) => ({
+          port: this.settings.ports[p.setting],
+          setting: p.setting as string,
+        })),
         ...(specs[service.name]?.extraPorts ?? []).map((port) => ({ port, setting: "" })),
       ];
       for (const { port, setting } of ports) {
@@ -127,19 +142,27 @@ export class NativeRuntime {
         const fix = setting
           ? `stop the program using it (ss -ltnp 'sport = :${port}' shows it) or set ${setting} in .env`
           : `stop the program using it (ss -ltnp 'sport = :${port}' shows it)`;
-        problems.push(`${service.name} needs port ${port} on ${this.settings.bindHost}, which is already in use: ${fix}`);
+        problems.push(
+          `${service.name} needs port ${port} on ${this.settings.bindHost}, which is already in use: ${fix}`,
+        );
       }
     }
     if (problems.length > 0) {
-      throw new ServiceStartError(problems.length === 1 ? (problems[0]?.split(" ")[0] as string) : "ports", problems.join("\n"));
+      throw new ServiceStartError(
+        problems.length === 1 ? (problems[0]?.split(" ")[0] as string) : "ports",
+        problems.join("\n"),
+      );
     }
   }
 
   async down(): Promise<string[]> {
     const stopped: string[] = [];
     for (const service of startOrder(this.services).reverse()) {
-      const done = this.supervisor.runningPid(service.name) ? this.reporter.step(`Stopping ${service.name}`) : undefined;
-      if (await this.supervisor.stop(service.name, STOP_SIGNALS[service.name])) stopped.push(service.name);
+      const done = this.supervisor.runningPid(service.name)
+        ? this.reporter.step(`Stopping ${service.name}`)
+        : undefined;
+      if (await this.supervisor.stop(service.name, STOP_SIGNALS[service.name]))
+        stopped.push(service.name);
       done?.("stopped");
     }
     return stopped;
@@ -149,7 +172,11 @@ export class NativeRuntime {
     return Promise.all(
       this.services.map(async (service): Promise<ServiceStatus> => {
         const pid = this.supervisor.runningPid(service.name);
-        const base = { service: service.name, logPath: this.logPath(service.name), url: service.url?.(this.settings) };
+        const base = {
+          service: service.name,
+          logPath: this.logPath(service.name),
+          url: service.url?.(this.settings),
+        };
         if (pid === undefined) return { ...base, state: "stopped", health: "-" };
         const result = await service.readiness(this.settings).probe();
         return result.ready

@@ -45,6 +45,8 @@ export function postgresProcess(s: Settings, tools: InstalledTools): ProcessSpec
     user: OS_USER,
     async prepare() {
       const owner = asOwner();
+      // The state folder stays traversable (0755) so the postgres account reaches its own.
+      mkdirSync(s.paths.state, { recursive: true });
       for (const dir of [home, socketDir]) {
         mkdirSync(dir, { recursive: true, mode: 0o700 });
         if (owner) chownSync(dir, owner.uid, owner.gid);

@@ -11,7 +11,10 @@ export const grpcPort = (httpPort: number) => httpPort + 10_000;
  * SeaweedFS as the spec's four parts: master, volume, filer and S3 gateway, each its own
  * process, all on the bind address only.
  */
-export function seaweedfsProcesses(s: Settings, tools: InstalledTools): Record<string, ProcessSpec> {
+export function seaweedfsProcesses(
+  s: Settings,
+  tools: InstalledTools,
+): Record<string, ProcessSpec> {
   const home = join(s.paths.state, "seaweedfs");
   const ip = s.bindHost;
   const local = "127.0.0.1";

@@ -1,5 +1,14 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { basename, join } from "node:path";
 import { isRoot, lookupUser } from "./os-user.ts";
 import type { ProcessSpec } from "./process-spec.ts";
@@ -92,7 +101,11 @@ export class Supervisor {
   }
 
   /** Stops the service: `signal` first, SIGKILL after `timeoutMs`. Returns false if it was not running. */
-  async stop(name: string, signal: NodeJS.Signals = "SIGTERM", timeoutMs = 30_000): Promise<boolean> {
+  async stop(
+    name: string,
+    signal: NodeJS.Signals = "SIGTERM",
+    timeoutMs = 30_000,
+  ): Promise<boolean> {
     const pid = this.runningPid(name);
     rmSyncQuiet(this.pidPath(name));
     if (pid === undefined) return false;

@@ -17,10 +17,14 @@ export function forRedisPing(host: string, port: number, password: () => string)
           resolve(result);
         };
         socket.setTimeout(2000, () => done(notReady("no answer")));
-        socket.once("error", (error) => done(notReady((error as NodeJS.ErrnoException).code ?? error.message)));
+        socket.once("error", (error) =>
+          done(notReady((error as NodeJS.ErrnoException).code ?? error.message)),
+        );
         socket.once("connect", () => {
           const pass = password();
-          socket.write(`*2\r\n$4\r\nAUTH\r\n$${Buffer.byteLength(pass)}\r\n${pass}\r\n*1\r\n$4\r\nPING\r\n`);
+          socket.write(
+            `*2\r\n$4\r\nAUTH\r\n$${Buffer.byteLength(pass)}\r\n${pass}\r\n*1\r\n$4\r\nPING\r\n`,
+          );
         });
         socket.on("data", (data) => {
           answer += data.toString();
