@@ -16,7 +16,8 @@ import type { ServiceStatus } from "../src/runtime/runtime.ts";
 
 const { values } = parseArgs({ options: { "idle-seconds": { type: "string", default: "60" } } });
 const lakehouse = resolve(import.meta.dirname, "..", "lakehouse");
-const run = (...args: string[]) => execFileSync(lakehouse, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+const run = (...args: string[]) =>
+  execFileSync(lakehouse, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
 
 /** kB of RSS and PSS for every process whose process group is `pgid`. */
 function groupMemory(pgid: number): { rss: number; pss: number } {
@@ -57,9 +58,13 @@ for (const s of statuses) {
   const { rss, pss } = groupMemory(s.pid);
   totalRss += rss;
   totalPss += pss;
-  console.log(`${s.service.padEnd(17)} ${(rss / 1024).toFixed(0).padStart(8)} ${(pss / 1024).toFixed(0).padStart(9)}`);
+  console.log(
+    `${s.service.padEnd(17)} ${(rss / 1024).toFixed(0).padStart(8)} ${(pss / 1024).toFixed(0).padStart(9)}`,
+  );
 }
-console.log(`${"total".padEnd(17)} ${(totalRss / 1024).toFixed(0).padStart(8)} ${(totalPss / 1024).toFixed(0).padStart(9)}`);
+console.log(
+  `${"total".padEnd(17)} ${(totalRss / 1024).toFixed(0).padStart(8)} ${(totalPss / 1024).toFixed(0).padStart(9)}`,
+);
 
 const cache = loadSettings().paths.cache;
 const size = execFileSync("du", ["-sh", cache], { encoding: "utf8" }).split("\t")[0];
