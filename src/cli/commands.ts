@@ -5,6 +5,7 @@ import { bootstrap } from "../bootstrap/bootstrap.ts";
 import { envFile } from "../config/paths.ts";
 import { loadSettings, type Settings } from "../config/settings.ts";
 import { install, isFullyInstalled } from "../install/installer.ts";
+import { ingestDirect } from "../pipeline/direct-ingest.ts";
 import { NativeRuntime, tail } from "../runtime/native/native-runtime.ts";
 import { findService } from "../services/catalogue.ts";
 import { runDoctor } from "./doctor.ts";
@@ -14,6 +15,7 @@ import { printStatusTable } from "./status-table.ts";
 export interface CommandOptions {
   native?: boolean;
   docker?: boolean;
+  direct?: boolean;
   json?: boolean;
   yes?: boolean;
   lines?: string;
@@ -102,6 +104,36 @@ export const commands: Record<string, Command> = {
     );
     printWhereToLook(s, runtime);
     return 0;
+  },
+
+  async ingest(options) {
+    if (options.args.length === 0)
+      throw new Error("Which files? Usage: lakehouse ingest --direct FILE...");
+    if (!options.direct) {
+      throw new Error(
+        "Loading through Airflow is not part of this version yet. Run `./lakehouse ingest --direct FILE...` to load files directly.",
+      );
+    }
+    const s = loadSettings();
+    const outcomes = await ingestDirect(s, options.args, reporter);
+    for (const o of outcomes) {
+      if (o.status === "failed") {
+        process.stdout.write(`${red("✗")} ${o.error}
+`);
+      } else if (o.status === "unchanged") {
+        process.stdout.write(
+          `${green("✓")} ${o.file}: already loaded into iceberg.${s.trino.schema}.${o.table}, unchanged\n`,
+        );
+      } else {
+        const rejects = o.rows_rejected
+          ? `, ${o.rows_rejected} rejected (see iceberg.${s.trino.schema}.${o.table}__rejects)`
+          : "";
+        process.stdout.write(
+          `${green("✓")} ${o.file} → iceberg.${s.trino.schema}.${o.table}: ${o.rows_accepted} rows${rejects}\n`,
+        );
+      }
+    }
+    return outcomes.some((o) => o.status === "failed") ? 1 : 0;
   },
 
   async down(options) {

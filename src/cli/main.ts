@@ -14,6 +14,7 @@ Commands:
   down                     stop every service, keep all data
   status [--json]          each service's state, health, URL and log file
   logs <service> [-n N]    the last N lines (default 50) of a service's log
+  ingest --direct FILE...  load CSV files into Iceberg tables now, without Airflow
   install                  download and build what native mode runs (idempotent)
   doctor                   check ports, memory, disk and tool versions, with fixes
   reset [--yes]            stop and delete all data (asks first)
@@ -28,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       native: { type: "boolean" },
       docker: { type: "boolean" },
+      direct: { type: "boolean" },
       json: { type: "boolean" },
       yes: { type: "boolean", short: "y" },
       lines: { type: "string", short: "n" },

@@ -134,4 +134,45 @@ export const seaweedfs: Component = {
   },
 };
 
-export const COMPONENTS: readonly Component[] = [trino, icebergRest, seaweedfs];
+const pipelineRequirements = join(projectRoot, "airflow", "requirements.txt");
+const requirementsHash = createHash("sha256")
+  .update(readFileSync(pipelineRequirements))
+  .digest("hex")
+  .slice(0, 8);
+
+/**
+ * The Python environment the ingestion pipeline (airflow/lakehouse_pipeline) runs in,
+ * from its pinned requirements; a new folder whenever they change.
+ */
+export const pipelinePython: Component = {
+  name: "Pipeline Python environment",
+  version: requirementsHash,
+  folder: `python-pipeline-${requirementsHash}`,
+  async build(dir, reporter) {
+    await run("python3", ["-m", "venv", dir]);
+    const heartbeat = setInterval(
+      () => reporter.info("  still installing Python packages..."),
+      30_000,
+    );
+    try {
+      // `python -m pip`, never bin/pip: the folder is renamed into place after this, and
+      // scripts keep the old path in their first line while the interpreter does not.
+      const pip = [
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-r",
+        pipelineRequirements,
+      ];
+      await run(join(dir, "bin", "python"), pip, {
+        maxBuffer: 64 * 1024 * 1024,
+      });
+    } finally {
+      clearInterval(heartbeat);
+    }
+  },
+};
+
+export const COMPONENTS: readonly Component[] = [trino, icebergRest, seaweedfs, pipelinePython];

@@ -1,0 +1,42 @@
+"""`python -m lakehouse_pipeline ingest FILE...`: load files directly, without Airflow.
+
+Prints one JSON object per file on stdout; a file that cannot be loaded is reported on
+stderr (file, line, column, fix) and makes the exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import PipelineConfig
+from .errors import IngestError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lakehouse_pipeline")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ingest = sub.add_parser("ingest", help="load CSV files into their Iceberg tables")
+    ingest.add_argument("files", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+
+    from .ingest import ingest_file
+
+    config = PipelineConfig.from_env()
+    failed = 0
+    for path in args.files:
+        try:
+            result = ingest_file(path, config)
+        except IngestError as error:
+            failed += 1
+            print(json.dumps({"file": str(path), "status": "failed", "error": str(error)}))
+            print(f"error: {error}", file=sys.stderr)
+            continue
+        print(json.dumps(result.as_dict()), flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Connection settings for the pipeline, from the environment.
+
+The `lakehouse` CLI (and, in docker mode, Compose) sets these from the one `.env`, so
+no value is defined twice and no secret is written in code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"{name} is not set; run the pipeline through `./lakehouse ingest`")
+    return value
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    trino_url: str
+    s3_endpoint: str
+    s3_region: str
+    bucket: str
+    schema: str
+    data_dir: Path
+    catalog: str = "iceberg"
+    s3_access_key: str = field(repr=False, default="")
+    s3_secret_key: str = field(repr=False, default="")
+    max_reject_ratio: float = 0.05
+
+    @staticmethod
+    def from_env() -> PipelineConfig:
+        return PipelineConfig(
+            trino_url=_required("LAKEHOUSE_TRINO_URL"),
+            s3_endpoint=_required("LAKEHOUSE_S3_ENDPOINT"),
+            s3_region=os.environ.get("S3_REGION", "us-east-1"),
+            s3_access_key=_required("S3_ACCESS_KEY"),
+            s3_secret_key=_required("S3_SECRET_KEY"),
+            bucket=os.environ.get("LAKEHOUSE_BUCKET", "lakehouse"),
+            schema=os.environ.get("LAKEHOUSE_SCHEMA", "lakehouse"),
+            data_dir=Path(_required("LAKEHOUSE_DATA_DIR")),
+            max_reject_ratio=float(os.environ.get("LAKEHOUSE_MAX_REJECT_RATIO", "0.05")),
+        )

@@ -1,0 +1,199 @@
+"""Load one CSV file into its Iceberg table: extract, validate, stage, register, record.
+
+Everything before registration only reads the file and writes the raw zone, so a file
+that fails validation leaves every table as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .config import PipelineConfig
+from .errors import IngestError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import pyarrow as pa
+
+    from .extract import Batch, Reject
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    file: str
+    table: str
+    status: str  # loaded | unchanged
+    data_rows: int
+    rows_accepted: int
+    rows_rejected: int
+    snapshot_id: int | None
+    seconds: float
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def table_for(path: Path, raw_dir: Path) -> str:
+    """data/raw/<name>.csv and data/raw/<name>/<any>.csv both load into table <name>."""
+    from .names import normalize_headers
+
+    relative = path.resolve().relative_to(raw_dir.resolve())
+    stem = relative.parts[0] if len(relative.parts) > 1 else relative.stem
+    return normalize_headers([stem])[0]
+
+
+def contract_path(path: Path, raw_dir: Path, table: str) -> Path:
+    relative = path.resolve().relative_to(raw_dir.resolve())
+    base = relative.parts[0] if len(relative.parts) > 1 else relative.stem
+    return raw_dir / f"{base}.contract.yaml"
+
+
+def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
+    from .contract import load_contract
+    from .extract import plan_file, read_batches
+    from .ledger import LedgerEntry, ensure_ledger, loaded_sha256, record
+    from .raw_zone import s3_filesystem, write_parquet
+    from .register import drop_leftover_staging, merge_parquet
+    from .trino_sql import Trino
+
+    started = time.monotonic()
+    started_at = datetime.now(UTC)
+    raw_dir = config.data_dir / "raw"
+    source = str(path.resolve().relative_to(config.data_dir.resolve().parent))
+    if not path.is_file():
+        raise IngestError(source, "file not found", fix="check the path")
+    table = table_for(path, raw_dir)
+    sha = sha256_of(path)
+
+    trino = Trino(config)
+    ensure_ledger(trino)
+    if loaded_sha256(trino, source) == sha:
+        return LoadResult(source, table, "unchanged", 0, 0, 0, None, time.monotonic() - started)
+
+    try:
+        contract = load_contract(contract_path(path, raw_dir, table))
+        plan = plan_file(path, contract, display_name=source)
+        ratio = contract.max_reject_ratio if contract is not None else config.max_reject_ratio
+        allowed_rejects = int(ratio * plan.data_rows)
+
+        import pyarrow as pa
+
+        ingested_at = pa.scalar(started_at, pa.timestamp("us", tz="UTC"))
+        source_value = pa.scalar(source, pa.string())
+        fs = s3_filesystem(config)
+        rejects: list[Reject] = []
+        data_schema = pa.schema([pa.field(c.name, c.type.arrow()) for c in plan.columns])
+        schema = data_schema.append(pa.field("_source_file", pa.string())).append(
+            pa.field("_ingested_at", pa.timestamp("us", tz="UTC"))
+        )
+
+        def with_lineage(batches: Iterator[Batch]) -> Iterator[pa.RecordBatch]:
+            for batch in batches:
+                rejects.extend(batch.rejects)
+                if len(rejects) > allowed_rejects:
+                    first = rejects[0]
+                    raise IngestError(
+                        source,
+                        f"more than {ratio:.0%} of the rows are invalid ({len(rejects)} so far "
+                        f"of {plan.data_rows}); first: {first.reason}",
+                        line=first.line,
+                        fix="correct the file, or raise max_reject_ratio in its contract",
+                    )
+                n = batch.accepted.num_rows
+                yield pa.RecordBatch.from_arrays(
+                    [
+                        *batch.accepted.columns,
+                        pa.repeat(source_value, n),
+                        pa.repeat(ingested_at, n),
+                    ],
+                    schema=schema,
+                )
+
+        file_name = path.name
+        raw_key = f"{config.bucket}/raw/{table}/{file_name}.parquet"
+        accepted = write_parquet(fs, raw_key, schema, with_lineage(read_batches(plan, contract)))
+        if accepted + len(rejects) != plan.data_rows:
+            raise IngestError(
+                source,
+                f"{plan.data_rows} data rows read, but {accepted} accepted and {len(rejects)} "
+                "rejected: refusing to load a file that would lose rows",
+                fix="report this file as a bug",
+            )
+
+        columns = [(c.name, c.type.trino()) for c in plan.columns]
+        drop_leftover_staging(trino, table)
+        merge_parquet(trino, table, columns, f"s3://{raw_key}", source, plan.partition)
+
+        reject_table = f"{table}__rejects"
+        reject_schema = pa.schema(
+            [
+                pa.field("line", pa.int64()),
+                pa.field("raw", pa.string()),
+                pa.field("reason", pa.string()),
+                pa.field("_source_file", pa.string()),
+                pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
+            ]
+        )
+        if rejects or trino.table_exists(reject_table):
+            reject_key = f"{config.bucket}/rejects/{table}/{file_name}.parquet"
+            n = len(rejects)
+            reject_batch = pa.RecordBatch.from_arrays(
+                [
+                    pa.array([r.line for r in rejects], pa.int64()),
+                    pa.array([r.raw for r in rejects], pa.string()),
+                    pa.array([r.reason for r in rejects], pa.string()),
+                    pa.repeat(source_value, n),
+                    pa.repeat(ingested_at, n),
+                ],
+                schema=reject_schema,
+            )
+            write_parquet(fs, reject_key, reject_schema, [reject_batch])
+            merge_parquet(
+                trino,
+                reject_table,
+                [("line", "bigint"), ("raw", "varchar"), ("reason", "varchar")],
+                f"s3://{reject_key}",
+                source,
+                [],
+            )
+
+        snapshot = trino.latest_snapshot(table)
+        record(
+            trino,
+            LedgerEntry(
+                source, sha, table, plan.data_rows, accepted, len(rejects), snapshot,
+                started_at, datetime.now(UTC), "loaded", None,
+            ),
+        )
+        return LoadResult(
+            source, table, "loaded", plan.data_rows, accepted, len(rejects), snapshot,
+            time.monotonic() - started,
+        )
+    except Exception as error:
+        # Best effort: the ledger shows the failure, but a ledger that cannot be written
+        # (Trino down) must not hide the original error.
+        try:
+            record(
+                trino,
+                LedgerEntry(
+                    source, sha, table, None, None, None, None,
+                    started_at, datetime.now(UTC), "failed", str(error)[:2000],
+                ),
+            )
+        except Exception:  # noqa: BLE001
+            pass
+        raise

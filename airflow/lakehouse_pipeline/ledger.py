@@ -1,0 +1,65 @@
+"""The ingest ledger, `iceberg.<schema>._ingest_log`: one row per load attempt.
+
+It decides what is new (a file whose content hash was already loaded is skipped) and is
+the record that nothing was lost: rows accepted + rows rejected = data rows in the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .trino_sql import Trino
+
+LEDGER = "_ingest_log"
+
+_COLUMNS = (
+    ("file_path", "varchar"),
+    ("sha256", "varchar"),
+    ("table_name", "varchar"),
+    ("data_rows", "bigint"),
+    ("rows_accepted", "bigint"),
+    ("rows_rejected", "bigint"),
+    ("snapshot_id", "bigint"),
+    ("started_at", "timestamp(6) with time zone"),
+    ("finished_at", "timestamp(6) with time zone"),
+    ("status", "varchar"),  # loaded | failed
+    ("message", "varchar"),
+)
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    file_path: str
+    sha256: str
+    table_name: str
+    data_rows: int | None
+    rows_accepted: int | None
+    rows_rejected: int | None
+    snapshot_id: int | None
+    started_at: datetime
+    finished_at: datetime
+    status: str
+    message: str | None
+
+
+def ensure_ledger(trino: Trino) -> None:
+    columns = ", ".join(f'"{name}" {kind}' for name, kind in _COLUMNS)
+    trino.query(f"CREATE TABLE IF NOT EXISTS {trino.table(LEDGER)} ({columns})")
+
+
+def loaded_sha256(trino: Trino, file_path: str) -> str | None:
+    """The content hash of the file's rows currently in its table, if any."""
+    rows = trino.query(
+        f"SELECT sha256 FROM {trino.table(LEDGER)} WHERE file_path = ? AND status = 'loaded' "
+        "ORDER BY finished_at DESC LIMIT 1",
+        [file_path],
+    )
+    return str(rows[0][0]) if rows else None
+
+
+def record(trino: Trino, entry: LedgerEntry) -> None:
+    names = ", ".join(f'"{name}"' for name, _ in _COLUMNS)
+    marks = ", ".join("?" for _ in _COLUMNS)
+    values = [getattr(entry, name) for name, _ in _COLUMNS]
+    trino.query(f"INSERT INTO {trino.table(LEDGER)} ({names}) VALUES ({marks})", values)

@@ -1,0 +1,85 @@
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
+import type { Reporter } from "../cli/reporter.ts";
+import type { Settings } from "../config/settings.ts";
+import { installedTools } from "../install/installer.ts";
+
+/** The environment the Python pipeline reads its connections from (lakehouse_pipeline/config.py). */
+export function pipelineEnv(s: Settings): Record<string, string> {
+  return {
+    LAKEHOUSE_TRINO_URL: `http://127.0.0.1:${s.ports.TRINO_PORT}`,
+    LAKEHOUSE_S3_ENDPOINT: `http://127.0.0.1:${s.ports.SEAWEEDFS_S3_PORT}`,
+    S3_ACCESS_KEY: s.s3.accessKey.reveal(),
+    S3_SECRET_KEY: s.s3.secretKey.reveal(),
+    S3_REGION: s.s3.region,
+    LAKEHOUSE_BUCKET: s.s3.bucket,
+    LAKEHOUSE_SCHEMA: s.trino.schema,
+    LAKEHOUSE_DATA_DIR: s.paths.data,
+    PYTHONPATH: join(s.paths.root, "airflow"),
+  };
+}
+
+export interface FileOutcome {
+  file: string;
+  status: "loaded" | "unchanged" | "failed";
+  table?: string;
+  data_rows?: number;
+  rows_accepted?: number;
+  rows_rejected?: number;
+  error?: string;
+}
+
+/** A file outside data/raw/ is copied in first: the drop zone is the one source of truth. */
+export function intoRawZone(s: Settings, file: string): string {
+  const raw = join(s.paths.data, "raw");
+  const absolute = resolve(file);
+  if (!existsSync(absolute)) throw new Error(`${file}: no such file`);
+  if (!relative(raw, absolute).startsWith("..")) return absolute;
+  mkdirSync(raw, { recursive: true });
+  const target = join(raw, basename(absolute));
+  copyFileSync(absolute, target);
+  return target;
+}
+
+/** Runs `python -m lakehouse_pipeline ingest` on the files, one JSON outcome per file. */
+export function ingestDirect(
+  s: Settings,
+  files: string[],
+  reporter: Reporter,
+): Promise<FileOutcome[]> {
+  const tools = installedTools(s.paths.cache);
+  const paths = files.map((f) => intoRawZone(s, f));
+  const done = reporter.step(`Loading ${paths.length} file(s) into iceberg.${s.trino.schema}`);
+  return new Promise((resolveAll, reject) => {
+    const child = spawn(tools.pipelinePython, ["-m", "lakehouse_pipeline", "ingest", ...paths], {
+      env: { ...process.env, ...pipelineEnv(s) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const outcomes: FileOutcome[] = [];
+    let buffered = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split("\n");
+      buffered = lines.pop() ?? "";
+      for (const line of lines) if (line.trim()) outcomes.push(JSON.parse(line) as FileOutcome);
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      done(`${outcomes.filter((o) => o.status !== "failed").length} of ${paths.length} loaded`);
+      if (outcomes.length < paths.length) {
+        reject(
+          new Error(
+            `the pipeline stopped (exit ${code}):\n${stderr.trim().split("\n").slice(-20).join("\n")}`,
+          ),
+        );
+      } else {
+        resolveAll(outcomes);
+      }
+    });
+  });
+}
