@@ -4,6 +4,7 @@ import { defineConfig } from "vitest/config";
 // starts the real native stack (PostgreSQL, Valkey, SeaweedFS, Iceberg REST, Trino).
 export default defineConfig({
   test: {
+    reporters: ["default", "./tests/summary-reporter.ts"],
     projects: [
       {
         test: {

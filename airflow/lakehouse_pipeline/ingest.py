@@ -73,7 +73,8 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
     started = time.monotonic()
     started_at = datetime.now(UTC)
     raw_dir = config.data_dir / "raw"
-    source = str(path.resolve().relative_to(config.data_dir.resolve().parent))
+    # Files are named as users see them in the spec's layout, whatever the data dir's path.
+    source = "data/" + path.resolve().relative_to(config.data_dir.resolve()).as_posix()
     if not path.is_file():
         raise IngestError(source, "file not found", fix="check the path")
     table = table_for(path, raw_dir)
@@ -175,12 +176,27 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
         record(
             trino,
             LedgerEntry(
-                source, sha, table, plan.data_rows, accepted, len(rejects), snapshot,
-                started_at, datetime.now(UTC), "loaded", None,
+                source,
+                sha,
+                table,
+                plan.data_rows,
+                accepted,
+                len(rejects),
+                snapshot,
+                started_at,
+                datetime.now(UTC),
+                "loaded",
+                None,
             ),
         )
         return LoadResult(
-            source, table, "loaded", plan.data_rows, accepted, len(rejects), snapshot,
+            source,
+            table,
+            "loaded",
+            plan.data_rows,
+            accepted,
+            len(rejects),
+            snapshot,
             time.monotonic() - started,
         )
     except Exception as error:
@@ -190,10 +206,19 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
             record(
                 trino,
                 LedgerEntry(
-                    source, sha, table, None, None, None, None,
-                    started_at, datetime.now(UTC), "failed", str(error)[:2000],
+                    source,
+                    sha,
+                    table,
+                    None,
+                    None,
+                    None,
+                    None,
+                    started_at,
+                    datetime.now(UTC),
+                    "failed",
+                    str(error)[:2000],
                 ),
             )
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         raise

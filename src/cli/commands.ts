@@ -5,7 +5,7 @@ import { bootstrap } from "../bootstrap/bootstrap.ts";
 import { envFile } from "../config/paths.ts";
 import { loadSettings, type Settings } from "../config/settings.ts";
 import { install, isFullyInstalled } from "../install/installer.ts";
-import { ingestDirect } from "../pipeline/direct-ingest.ts";
+import { type FileOutcome, ingestDirect, rawFiles } from "../pipeline/direct-ingest.ts";
 import { NativeRuntime, tail } from "../runtime/native/native-runtime.ts";
 import { findService } from "../services/catalogue.ts";
 import { runDoctor } from "./doctor.ts";
@@ -102,6 +102,15 @@ export const commands: Record<string, Command> = {
     reporter.info(
       dim(`All services healthy after ${((Date.now() - started) / 1000).toFixed(1)}s.`),
     );
+    // Land what is in the drop zone (the sample on a first start); unchanged files are skipped.
+    const files = rawFiles(s);
+    if (files.length > 0) {
+      const outcomes = await ingestDirect(s, files, reporter);
+      printOutcomes(s, outcomes);
+      if (outcomes.some((o) => o.status === "failed")) {
+        reporter.warn("some files in data/raw were not loaded (above); the stack is up regardless");
+      }
+    }
     printWhereToLook(s, runtime);
     return 0;
   },
@@ -116,23 +125,7 @@ export const commands: Record<string, Command> = {
     }
     const s = loadSettings();
     const outcomes = await ingestDirect(s, options.args, reporter);
-    for (const o of outcomes) {
-      if (o.status === "failed") {
-        process.stdout.write(`${red("✗")} ${o.error}
-`);
-      } else if (o.status === "unchanged") {
-        process.stdout.write(
-          `${green("✓")} ${o.file}: already loaded into iceberg.${s.trino.schema}.${o.table}, unchanged\n`,
-        );
-      } else {
-        const rejects = o.rows_rejected
-          ? `, ${o.rows_rejected} rejected (see iceberg.${s.trino.schema}.${o.table}__rejects)`
-          : "";
-        process.stdout.write(
-          `${green("✓")} ${o.file} → iceberg.${s.trino.schema}.${o.table}: ${o.rows_accepted} rows${rejects}\n`,
-        );
-      }
-    }
+    printOutcomes(s, outcomes);
     return outcomes.some((o) => o.status === "failed") ? 1 : 0;
   },
 
@@ -205,3 +198,22 @@ export const commands: Record<string, Command> = {
     return 0;
   },
 };
+
+/** One line per file: where its rows went, or what is wrong with it. */
+function printOutcomes(s: Settings, outcomes: FileOutcome[]): void {
+  for (const o of outcomes) {
+    const table = `iceberg.${s.trino.schema}.${o.table}`;
+    if (o.status === "failed") {
+      process.stdout.write(`${red("✗")} ${o.error}\n`);
+    } else if (o.status === "unchanged") {
+      process.stdout.write(`${green("✓")} ${o.file}: already in ${table}, unchanged\n`);
+    } else {
+      const rejects = o.rows_rejected
+        ? `, ${o.rows_rejected} rejected (see ${table}__rejects)`
+        : "";
+      process.stdout.write(
+        `${green("✓")} ${o.file} → ${table}: ${o.rows_accepted} rows${rejects}\n`,
+      );
+    }
+  }
+}

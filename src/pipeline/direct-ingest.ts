@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import type { Reporter } from "../cli/reporter.ts";
 import type { Settings } from "../config/settings.ts";
@@ -82,4 +82,14 @@ export function ingestDirect(
       }
     });
   });
+}
+
+/** Every CSV file in the drop zone, data/raw/*.csv and data/raw/<table>/*.csv, sorted. */
+export function rawFiles(s: Settings): string[] {
+  const raw = join(s.paths.data, "raw");
+  if (!existsSync(raw)) return [];
+  return readdirSync(raw, { recursive: true, encoding: "utf8" })
+    .filter((name) => name.toLowerCase().endsWith(".csv") && name.split("/").length <= 2)
+    .sort()
+    .map((name) => join(raw, name));
 }

@@ -1,0 +1,184 @@
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
+import type { TrinoClient } from "../../src/clients/trino.ts";
+import { projectRoot } from "../../src/config/paths.ts";
+import { TestStack } from "./harness.ts";
+
+const stack = new TestStack();
+const dataDir = join(stack.dir, "data");
+const raw = join(dataDir, "raw");
+stack.env.LAKEHOUSE_DATA_DIR = dataDir;
+let trino: TrinoClient;
+
+async function scalar<T>(sql: string): Promise<T> {
+  const result = await trino.query(sql);
+  return result.rows[0]?.[0] as T;
+}
+
+function ingest(...files: string[]) {
+  return stack.run(["ingest", "--direct", ...files]);
+}
+
+beforeAll(async () => {
+  mkdirSync(raw, { recursive: true });
+  await stack.ok(["up"]);
+  trino = trinoClient(stack.settings());
+});
+
+afterAll(async () => {
+  await stack.destroy();
+});
+
+describe("CSV ingestion (direct)", () => {
+  it("loads the sample: row count, exact values, column types, monthly partitions", async () => {
+    copyFileSync(join(projectRoot, "data/raw/sales_sample.csv"), join(raw, "sales_sample.csv"));
+    const result = await ingest(join(raw, "sales_sample.csv"));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("→ iceberg.lakehouse.sales_sample: 3000 rows");
+
+    expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.sales_sample")).toBe(3000);
+    const first = await trino.query(
+      "SELECT CAST(order_date AS varchar), customer_id, region, CAST(unit_price AS varchar), CAST(revenue AS varchar), quantity, _source_file FROM iceberg.lakehouse.sales_sample WHERE order_id = 100000",
+    );
+    expect(first.rows).toEqual([
+      ["2025-03-15", "C000427", "Europe", "89.00", "80.10", 1, "data/raw/sales_sample.csv"],
+    ]);
+
+    const types = await trino.query<[string, string]>(
+      "SELECT column_name, data_type FROM iceberg.information_schema.columns WHERE table_schema = 'lakehouse' AND table_name = 'sales_sample' ORDER BY ordinal_position",
+    );
+    expect(Object.fromEntries(types.rows)).toMatchObject({
+      order_id: "bigint",
+      order_date: "date",
+      customer_name: "varchar",
+      quantity: "bigint",
+      unit_price: expect.stringMatching(/^decimal\(\d+,2\)$/),
+      revenue: expect.stringMatching(/^decimal\(\d+,2\)$/),
+      _source_file: "varchar",
+      _ingested_at: "timestamp(6) with time zone",
+    });
+    const ddl = await scalar<string>("SHOW CREATE TABLE iceberg.lakehouse.sales_sample");
+    expect(ddl).toContain("partitioning = ARRAY['month(order_date)']");
+    expect(await scalar('SELECT count(*) FROM iceberg.lakehouse."sales_sample$partitions"')).toBe(
+      24,
+    );
+
+    const ledger = await trino.query(
+      "SELECT status, data_rows, rows_accepted, rows_rejected FROM iceberg.lakehouse._ingest_log WHERE file_path = 'data/raw/sales_sample.csv'",
+    );
+    expect(ledger.rows).toEqual([["loaded", 3000, 3000, 0]]);
+  });
+
+  it("does nothing when the same content comes again", async () => {
+    const snapshots = await scalar(
+      'SELECT count(*) FROM iceberg.lakehouse."sales_sample$snapshots"',
+    );
+    const result = await ingest(join(raw, "sales_sample.csv"));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("unchanged");
+    expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.sales_sample")).toBe(3000);
+    expect(await scalar('SELECT count(*) FROM iceberg.lakehouse."sales_sample$snapshots"')).toBe(
+      snapshots,
+    );
+  });
+
+  it("replaces a file's rows when its content changes, and keeps other files' rows", async () => {
+    mkdirSync(join(raw, "orders"), { recursive: true });
+    const header = "order_id,order_date,amount\n";
+    writeFileSync(
+      join(raw, "orders", "jan.csv"),
+      `${header}1,2026-01-05,10.00\n2,2026-01-06,20.00\n`,
+    );
+    writeFileSync(join(raw, "orders", "feb.csv"), `${header}3,2026-02-01,30.00\n`);
+    const both = await ingest(join(raw, "orders", "jan.csv"), join(raw, "orders", "feb.csv"));
+    expect(both.code, both.stderr).toBe(0);
+    expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.orders")).toBe(3);
+
+    writeFileSync(join(raw, "orders", "jan.csv"), `${header}1,2026-01-05,11.00\n`);
+    expect((await ingest(join(raw, "orders", "jan.csv"))).code).toBe(0);
+    const rows = await trino.query(
+      "SELECT order_id, CAST(amount AS varchar), _source_file FROM iceberg.lakehouse.orders ORDER BY order_id",
+    );
+    expect(rows.rows).toEqual([
+      [1, "11.00", "data/raw/orders/jan.csv"],
+      [3, "30.00", "data/raw/orders/feb.csv"],
+    ]);
+  });
+
+  it("evolves the schema: a new column is added, a missing one becomes null", async () => {
+    writeFileSync(
+      join(raw, "orders", "mar.csv"),
+      "order_id,order_date,amount,channel\n4,2026-03-01,40.00,web\n",
+    );
+    writeFileSync(join(raw, "orders", "apr.csv"), "order_id,order_date\n5,2026-04-01\n");
+    const result = await ingest(join(raw, "orders", "mar.csv"), join(raw, "orders", "apr.csv"));
+    expect(result.code, result.stderr).toBe(0);
+    const rows = await trino.query(
+      "SELECT order_id, CAST(amount AS varchar), channel FROM iceberg.lakehouse.orders WHERE order_id >= 3 ORDER BY order_id",
+    );
+    expect(rows.rows).toEqual([
+      [3, "30.00", null],
+      [4, "40.00", "web"],
+      [5, null, null],
+    ]);
+  });
+
+  it("refuses an incompatible type change with a clear message and leaves the table untouched", async () => {
+    const before = await trino.query("SELECT * FROM iceberg.lakehouse.orders ORDER BY order_id");
+    const snapshots = await scalar('SELECT count(*) FROM iceberg.lakehouse."orders$snapshots"');
+    writeFileSync(
+      join(raw, "orders", "may.csv"),
+      "order_id,order_date,amount\nA-6,2026-05-01,1.00\n",
+    );
+    const result = await ingest(join(raw, "orders", "may.csv"));
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toContain("data/raw/orders/may.csv");
+    expect(result.stdout).toContain(
+      "column order_id holds varchar values, but table orders stores it as bigint",
+    );
+    expect(
+      (await trino.query("SELECT * FROM iceberg.lakehouse.orders ORDER BY order_id")).rows,
+    ).toEqual(before.rows);
+    expect(await scalar('SELECT count(*) FROM iceberg.lakehouse."orders$snapshots"')).toBe(
+      snapshots,
+    );
+  });
+
+  it("quarantines rows that break the contract, with line numbers and reasons; nothing is lost", async () => {
+    writeFileSync(
+      join(raw, "payments.contract.yaml"),
+      "columns:\n  payment_id: {type: bigint, required: true}\n  amount: {type: decimal(10,2)}\nmax_reject_ratio: 0.5\n",
+    );
+    writeFileSync(join(raw, "payments.csv"), "payment_id,amount\n1,5.00\n,6.00\n3,abc\n4,7.50\n");
+    const result = await ingest(join(raw, "payments.csv"));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("2 rows, 2 rejected");
+    const rejects = await trino.query(
+      "SELECT line, reason FROM iceberg.lakehouse.payments__rejects ORDER BY line",
+    );
+    expect(rejects.rows.map((r) => r[0])).toEqual([3, 4]);
+    expect(String(rejects.rows[0]?.[1])).toContain("payment_id");
+    expect(String(rejects.rows[1]?.[1])).toContain("amount");
+    const ledger = await trino.query(
+      "SELECT data_rows, rows_accepted, rows_rejected FROM iceberg.lakehouse._ingest_log WHERE file_path = 'data/raw/payments.csv' AND status = 'loaded'",
+    );
+    expect(ledger.rows).toEqual([[4, 2, 2]]);
+  });
+
+  it("fails a binary file with a clear error naming it, and creates no table", async () => {
+    writeFileSync(
+      join(raw, "photo.csv"),
+      Buffer.from([
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52,
+      ]),
+    );
+    const result = await ingest(join(raw, "photo.csv"));
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toContain("data/raw/photo.csv");
+    expect(result.stdout).toMatch(/not delimited text/i);
+    const tables = await trino.query("SHOW TABLES FROM iceberg.lakehouse LIKE 'photo%'");
+    expect(tables.rows).toEqual([]);
+  });
+});
