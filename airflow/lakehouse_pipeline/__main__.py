@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -35,6 +36,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             continue
         print(json.dumps(result.as_dict()), flush=True)
+    if os.environ.get("LAKEHOUSE_REPORT_PEAK_RSS"):
+        import resource
+
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        print(f"peak RSS {peak_mib} MiB", file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -56,6 +56,17 @@ def table_for(path: Path, raw_dir: Path) -> str:
     return normalize_headers([stem])[0]
 
 
+def object_name(path: Path) -> str:
+    """A plain name for the file's objects in S3: its normalised stem, plus a short hash of
+    the real name when normalising changed it, so "Jan 2026.csv" and "jan_2026.csv" differ."""
+    from .names import normalize_headers
+
+    name = normalize_headers([path.stem])[0]
+    if name == path.stem:
+        return name
+    return f"{name}_{hashlib.sha256(path.name.encode()).hexdigest()[:8]}"
+
+
 def contract_path(path: Path, raw_dir: Path, table: str) -> Path:
     relative = path.resolve().relative_to(raw_dir.resolve())
     base = relative.parts[0] if len(relative.parts) > 1 else relative.stem
@@ -124,8 +135,11 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
                     schema=schema,
                 )
 
-        file_name = path.name
-        raw_key = f"{config.bucket}/raw/{table}/{file_name}.parquet"
+        file_name = object_name(path)
+        # One object per version of the file, named by its content: the raw zone keeps every
+        # version as the audit trail, and a retry of the same content writes the same object.
+        version = sha[:12]
+        raw_key = f"{config.bucket}/raw/{table}/{file_name}.{version}.parquet"
         accepted = write_parquet(fs, raw_key, schema, with_lineage(read_batches(plan, contract)))
         if accepted + len(rejects) != plan.data_rows:
             raise IngestError(
@@ -150,7 +164,7 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
             ]
         )
         if rejects or trino.table_exists(reject_table):
-            reject_key = f"{config.bucket}/rejects/{table}/{file_name}.parquet"
+            reject_key = f"{config.bucket}/rejects/{table}/{file_name}.{version}.parquet"
             n = len(rejects)
             reject_batch = pa.RecordBatch.from_arrays(
                 [

@@ -23,6 +23,8 @@ LINEAGE = {"_source_file": "varchar", "_ingested_at": "timestamp(6) with time zo
 
 _PARTITION = re.compile(r"^((year|month|day|hour)\([a-z0-9_]+\)|[a-z0-9_]+)$")
 _DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
+_IDENTIFIER = re.compile(r"^[a-z0-9_]+$")
+_SAFE_URI = re.compile(r"^s3://[a-z0-9.-]+/[A-Za-z0-9_./-]+$")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class TableChange:
 
     create: bool
     add_columns: list[tuple[str, str]]
+    # Iceberg can widen a decimal's precision in place (same scale): done before loading.
+    widen_columns: list[tuple[str, str]]
     casts: dict[str, str]  # file column -> table type, where the two differ
 
 
@@ -60,13 +64,18 @@ def plan_change(
     existing: dict[str, str] | None, columns: list[tuple[str, str]], table: str, source: str
 ) -> TableChange:
     if existing is None:
-        return TableChange(create=True, add_columns=[], casts={})
+        return TableChange(create=True, add_columns=[], widen_columns=[], casts={})
     add: list[tuple[str, str]] = []
+    widen: list[tuple[str, str]] = []
     casts: dict[str, str] = {}
     for name, file_type in columns:
         table_type = existing.get(name)
         if table_type is None:
             add.append((name, file_type))
+        elif (wider := _wider_decimal(file_type, table_type)) is not None:
+            widen.append((name, wider))
+            if wider != file_type:
+                casts[name] = wider
         elif not widens(file_type, table_type):
             raise IngestError(
                 source,
@@ -78,7 +87,19 @@ def plan_change(
             )
         elif file_type != table_type:
             casts[name] = table_type
-    return TableChange(create=False, add_columns=add, casts=casts)
+    return TableChange(create=False, add_columns=add, widen_columns=widen, casts=casts)
+
+
+def _wider_decimal(file_type: str, table_type: str) -> str | None:
+    """The widened table type when a file's decimal needs more integer digits than the table's."""
+    fdec, tdec = _decimal(file_type), _decimal(table_type)
+    if fdec is None or tdec is None or fdec[1] > tdec[1]:
+        return None
+    integer_digits = max(fdec[0] - fdec[1], tdec[0] - tdec[1])
+    if integer_digits <= tdec[0] - tdec[1]:
+        return None  # the table's type already holds every value
+    precision = integer_digits + tdec[1]
+    return f"decimal({precision},{tdec[1]})" if precision <= 38 else None
 
 
 def merge_parquet(
@@ -106,15 +127,20 @@ def merge_parquet(
         )
     for name, trino_type in change.add_columns:
         trino.query(f"ALTER TABLE {target} ADD COLUMN IF NOT EXISTS {quote(name)} {trino_type}")
+    for name, trino_type in change.widen_columns:
+        trino.query(f"ALTER TABLE {target} ALTER COLUMN {quote(name)} SET DATA TYPE {trino_type}")
 
     # The start time in the name lets a later load tell a crashed load's table from a running one.
     stage_name = f"_stage_{table}_{int(time.time())}_{uuid.uuid4().hex[:8]}"
     stage = trino.table(stage_name)
     trino.query(f"CREATE TABLE {stage} ({_column_list(all_columns)})")
     try:
+        # Table procedures take no bound parameters either; the URI is ours and plain.
+        if not _SAFE_URI.match(parquet_uri):
+            raise ValueError(f"unexpected characters in {parquet_uri!r}")
         trino.query(
-            f"ALTER TABLE {stage} EXECUTE add_files(location => ?, format => 'PARQUET')",
-            [parquet_uri],
+            f"ALTER TABLE {stage} EXECUTE add_files("
+            f"location => '{parquet_uri}', format => 'PARQUET')"
         )
         names = [name for name, _ in all_columns]
         values = [
@@ -130,7 +156,8 @@ def merge_parquet(
             f" SELECT DISTINCT {nulls}, 'D' FROM {target} WHERE _source_file = ?"
             f") s ON (s._op = 'D' AND t._source_file = s._source_file)"
             f" WHEN MATCHED THEN DELETE"
-            f" WHEN NOT MATCHED AND s._op = 'I' THEN INSERT ({select_new}) VALUES ({', '.join(values)})",
+            f" WHEN NOT MATCHED AND s._op = 'I'"
+            f" THEN INSERT ({select_new}) VALUES ({', '.join(values)})",
             [source_file],
         )
     finally:
@@ -139,10 +166,17 @@ def merge_parquet(
 
 
 def drop_staging(trino: Trino, stage_name: str) -> None:
-    """Forgets a staging table without deleting files: its data file is the raw-zone Parquet."""
+    """Forgets a staging table without deleting files: its data file is the raw-zone Parquet.
+
+    CALL takes no bound parameters, so the two names are checked to be plain identifiers
+    (both are ours: the configured schema and a generated table name) before use.
+    """
+    for name in (trino.schema, stage_name):
+        if not _IDENTIFIER.match(name):
+            raise ValueError(f"not a plain identifier: {name!r}")
     trino.query(
-        "CALL system.unregister_table(schema_name => ?, table_name => ?)",
-        [trino.schema, stage_name],
+        "CALL system.unregister_table("
+        f"schema_name => '{trino.schema}', table_name => '{stage_name}')"
     )
 
 

@@ -24,7 +24,8 @@ class Trino:
         url = urlparse(config.trino_url)
         self.catalog = config.catalog
         self.schema = config.schema
-        self._conn = trino.dbapi.connect(
+        # The driver ships without type hints.
+        self._conn = trino.dbapi.connect(  # type: ignore[no-untyped-call]
             host=url.hostname or "127.0.0.1",
             port=url.port or 8080,
             http_scheme=url.scheme or "http",
@@ -46,7 +47,8 @@ class Trino:
 
     def table_exists(self, name: str) -> bool:
         rows = self.query(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            "SELECT count(*) FROM information_schema.tables"
+            " WHERE table_schema = ? AND table_name = ?",
             [self.schema, name],
         )
         return bool(rows[0][0])
@@ -61,7 +63,6 @@ class Trino:
         return {str(r[0]): str(r[1]) for r in rows}
 
     def latest_snapshot(self, name: str) -> int | None:
-        rows = self.query(
-            f"SELECT snapshot_id FROM {self.table(name + '$snapshots')} ORDER BY committed_at DESC LIMIT 1"
-        )
+        snapshots = self.table(name + "$snapshots")
+        rows = self.query(f"SELECT snapshot_id FROM {snapshots} ORDER BY committed_at DESC LIMIT 1")
         return int(rows[0][0]) if rows else None

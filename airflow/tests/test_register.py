@@ -46,6 +46,7 @@ def test_changes_that_could_lose_values_are_refused(file_type: str, table_type: 
 def test_a_new_table_is_created() -> None:
     change = plan_change(None, [("a", "bigint")], "t", "data/raw/t.csv")
     assert change.create and change.add_columns == [] and change.casts == {}
+    assert change.widen_columns == []
 
 
 def test_new_columns_are_added_and_narrower_types_cast() -> None:
@@ -71,3 +72,15 @@ def test_table_names_come_from_the_file_or_its_folder(tmp_path: Path) -> None:
     (raw / "Sales 2026").mkdir(parents=True)
     assert table_for(raw / "orders.csv", raw) == "orders"
     assert table_for(raw / "Sales 2026" / "jan.csv", raw) == "sales_2026"
+
+
+def test_a_decimal_needing_more_digits_widens_the_column_in_place() -> None:
+    change = plan_change({"price": "decimal(5,2)"}, [("price", "decimal(7,2)")], "t", "f.csv")
+    assert change.widen_columns == [("price", "decimal(7,2)")]
+    assert change.casts == {}
+
+
+def test_a_wider_decimal_with_fewer_decimals_widens_and_casts() -> None:
+    change = plan_change({"price": "decimal(5,2)"}, [("price", "decimal(6,1)")], "t", "f.csv")
+    assert change.widen_columns == [("price", "decimal(7,2)")]
+    assert change.casts == {"price": "decimal(7,2)"}

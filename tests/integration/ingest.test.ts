@@ -149,7 +149,7 @@ describe("CSV ingestion (direct)", () => {
   it("quarantines rows that break the contract, with line numbers and reasons; nothing is lost", async () => {
     writeFileSync(
       join(raw, "payments.contract.yaml"),
-      "columns:\n  payment_id: {type: bigint, required: true}\n  amount: {type: decimal(10,2)}\nmax_reject_ratio: 0.5\n",
+      'columns:\n  payment_id: {type: bigint, required: true}\n  amount: {type: "decimal(10,2)"}\nmax_reject_ratio: 0.5\n',
     );
     writeFileSync(join(raw, "payments.csv"), "payment_id,amount\n1,5.00\n,6.00\n3,abc\n4,7.50\n");
     const result = await ingest(join(raw, "payments.csv"));

@@ -1,0 +1,60 @@
+"""The one error type of the ingestion stages: a file that cannot be loaded, and how to fix it."""
+
+from __future__ import annotations
+
+__all__ = ["IngestError"]
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+class IngestError(Exception):
+    """A file that cannot be loaded.
+
+    ``str()`` reads like
+    ``data/raw/orders.csv, line 1, column 3 ('Unit Price'): <what is wrong>. Fix: <what to do>.``
+    where the parts that do not apply are left out.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        message: str,
+        *,
+        line: int | None = None,
+        column: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.file = file
+        self.message = message
+        self.line = line
+        self.column = column
+        self.fix = fix
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.column is not None:
+            where += f", column {self.column}"
+        text = f"{where}: {_sentence(self.message)}"
+        if self.fix:
+            text += f" Fix: {_sentence(self.fix)}"
+        return text
+
+    def __str__(self) -> str:
+        return self._render()
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep the keyword-only arguments when the error crosses a process boundary
+        # (Airflow runs tasks in worker processes).
+        return (_rebuild, (self.file, self.message, self.line, self.column, self.fix))
+
+
+def _rebuild(
+    file: str, message: str, line: int | None, column: str | None, fix: str | None
+) -> IngestError:
+    return IngestError(file, message, line=line, column=column, fix=fix)

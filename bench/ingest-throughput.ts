@@ -1,0 +1,93 @@
+/**
+ * Ingestion throughput against plain pyarrow, on the same generated CSV.
+ *
+ *   npx tsx bench/ingest-throughput.ts [--size-mb 1024]
+ *
+ * 1. generates a sales CSV of about --size-mb in a temporary data dir;
+ * 2. ingests it end to end with `lakehouse ingest --direct` into the running stack
+ *    (validated, Parquet in S3, registered in Iceberg) and checks the row count in Trino;
+ * 3. converts the same file to Parquet on local disk with plain pyarrow
+ *    (pyarrow.csv.read_csv + pyarrow.parquet.write_table);
+ * 4. prints MB/s of both, their ratio, and the ingest's peak memory.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { trinoClient } from "../src/bootstrap/bootstrap.ts";
+import { loadSettings } from "../src/config/settings.ts";
+import { installedTools } from "../src/install/installer.ts";
+
+const { values } = parseArgs({ options: { "size-mb": { type: "string", default: "1024" } } });
+const root = resolve(import.meta.dirname, "..");
+const settings = loadSettings();
+const python = installedTools(settings.paths.cache).pipelinePython;
+
+const work = mkdtempSync(join(tmpdir(), "lakehouse-bench-"));
+const dataDir = join(work, "data");
+mkdirSync(join(dataDir, "raw"), { recursive: true });
+const csv = join(dataDir, "raw", "sales_bench.csv");
+try {
+  execFileSync(
+    "npx",
+    [
+      "tsx",
+      join(root, "bench/generate-sales.ts"),
+      "--out",
+      csv,
+      "--size-mb",
+      String(values["size-mb"]),
+    ],
+    {
+      stdio: "inherit",
+    },
+  );
+  const mb = statSync(csv).size / 1024 / 1024;
+
+  // The whole pipeline, as a user runs it; `time -v`-style peak RSS comes from the pipeline itself.
+  const t0 = performance.now();
+  const ingest = spawnSync(join(root, "lakehouse"), ["ingest", "--direct", csv], {
+    env: { ...process.env, LAKEHOUSE_DATA_DIR: dataDir, LAKEHOUSE_REPORT_PEAK_RSS: "1" },
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const ingestSeconds = (performance.now() - t0) / 1000;
+  if (ingest.status !== 0) throw new Error(`ingest failed:\n${ingest.stdout}\n${ingest.stderr}`);
+  const peak = /peak RSS (\d+) MiB/.exec(ingest.stderr)?.[1] ?? "?";
+  const trino = trinoClient(settings);
+  const count = (await trino.query<[number]>("SELECT count(*) FROM iceberg.lakehouse.sales_bench"))
+    .rows[0]?.[0];
+
+  const baseline = spawnSync(
+    python,
+    [
+      "-c",
+      [
+        "import sys, time, pyarrow.csv as c, pyarrow.parquet as p",
+        "t = time.perf_counter()",
+        "p.write_table(c.read_csv(sys.argv[1]), sys.argv[2], compression='zstd')",
+        "print(time.perf_counter() - t)",
+      ].join("\n"),
+      csv,
+      join(work, "baseline.parquet"),
+    ],
+    { encoding: "utf8" },
+  );
+  if (baseline.status !== 0) throw new Error(`baseline failed: ${baseline.stderr}`);
+  const baselineSeconds = Number(baseline.stdout.trim());
+
+  const ingestRate = mb / ingestSeconds;
+  const baselineRate = mb / baselineSeconds;
+  console.log(`\nfile: ${mb.toFixed(0)} MiB, ${count} rows queryable in Trino`);
+  console.log(
+    `lakehouse ingest --direct (end to end): ${ingestSeconds.toFixed(1)} s, ${ingestRate.toFixed(1)} MiB/s, peak RSS ${peak} MiB`,
+  );
+  console.log(
+    `plain pyarrow CSV -> local Parquet:     ${baselineSeconds.toFixed(1)} s, ${baselineRate.toFixed(1)} MiB/s`,
+  );
+  console.log(`ratio (ingest / pyarrow): ${(ingestRate / baselineRate).toFixed(2)}`);
+  await trino.query("DROP TABLE IF EXISTS iceberg.lakehouse.sales_bench");
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
