@@ -21,7 +21,10 @@ from .trino_sql import Trino, quote
 # Every row says where it came from and when.
 LINEAGE = {"_source_file": "varchar", "_ingested_at": "timestamp(6) with time zone"}
 
-_PARTITION = re.compile(r"^((year|month|day|hour)\([a-z0-9_]+\)|[a-z0-9_]+)$")
+# Partition specs go into DDL text, so only these plain shapes are let through.
+_PARTITION = re.compile(
+    r"^((year|month|day|hour)\([a-z0-9_]+\)|(bucket|truncate)\(\d+, ?[a-z0-9_]+\)|[a-z0-9_]+)$"
+)
 _DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
 _IDENTIFIER = re.compile(r"^[a-z0-9_]+$")
 _SAFE_URI = re.compile(r"^s3://[a-z0-9.-]+/[A-Za-z0-9_./-]+$")

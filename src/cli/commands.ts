@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
-import { bootstrap } from "../bootstrap/bootstrap.ts";
+import { bootstrap, trinoClient } from "../bootstrap/bootstrap.ts";
 import { envFile } from "../config/paths.ts";
 import { loadSettings, type Settings } from "../config/settings.ts";
 import { install, isFullyInstalled } from "../install/installer.ts";
@@ -10,7 +10,7 @@ import { NativeRuntime, tail } from "../runtime/native/native-runtime.ts";
 import { findService } from "../services/catalogue.ts";
 import { runDoctor } from "./doctor.ts";
 import { bold, consoleReporter, dim, green, red, yellow } from "./reporter.ts";
-import { printStatusTable } from "./status-table.ts";
+import { printStatusTable, printTable } from "./status-table.ts";
 
 export interface CommandOptions {
   native?: boolean;
@@ -127,6 +127,23 @@ export const commands: Record<string, Command> = {
     const outcomes = await ingestDirect(s, options.args, reporter);
     printOutcomes(s, outcomes);
     return outcomes.some((o) => o.status === "failed") ? 1 : 0;
+  },
+
+  async sql(options) {
+    const [statement] = options.args;
+    if (!statement || options.args.length > 1) {
+      throw new Error(
+        'One statement, quoted. Usage: lakehouse sql "SELECT count(*) FROM sales_sample"',
+      );
+    }
+    const result = await trinoClient(loadSettings()).query(statement);
+    const header = result.columns.map((c) => c.name);
+    const rows = result.rows.map((row) =>
+      row.map((v) => (v === null ? "NULL" : typeof v === "object" ? JSON.stringify(v) : String(v))),
+    );
+    printTable([header, ...rows]);
+    process.stderr.write(dim(`(${rows.length} row${rows.length === 1 ? "" : "s"})\n`));
+    return 0;
   },
 
   async down(options) {

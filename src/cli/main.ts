@@ -15,6 +15,7 @@ Commands:
   status [--json]          each service's state, health, URL and log file
   logs <service> [-n N]    the last N lines (default 50) of a service's log
   ingest --direct FILE...  load CSV files into Iceberg tables now, without Airflow
+  sql "STATEMENT"          run one SQL statement on Trino (catalog iceberg, schema lakehouse)
   install                  download and build what native mode runs (idempotent)
   doctor                   check ports, memory, disk and tool versions, with fixes
   reset [--yes]            stop and delete all data (asks first)

@@ -29,3 +29,15 @@ export function printStatusTable(
     if (status.detail) out.write(`${dim(`    ${status.detail}`)}\n`);
   }
 }
+
+/** Prints rows (the first is the header) as aligned columns. */
+export function printTable(rows: string[][], out: NodeJS.WritableStream = process.stdout): void {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  for (const row of rows)
+    out.write(
+      `${row
+        .map((cell, i) => pad(cell, widths[i] ?? 0))
+        .join("  ")
+        .trimEnd()}\n`,
+    );
+}

@@ -1,9 +1,13 @@
+import { spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
 import type { TrinoClient } from "../../src/clients/trino.ts";
 import { projectRoot } from "../../src/config/paths.ts";
+import { installedTools } from "../../src/install/installer.ts";
+import { pipelineEnv } from "../../src/pipeline/direct-ingest.ts";
+import { salesLines } from "../../src/sample/sales.ts";
 import { TestStack } from "./harness.ts";
 
 const stack = new TestStack();
@@ -180,5 +184,48 @@ describe("CSV ingestion (direct)", () => {
     expect(result.stdout).toMatch(/not delimited text/i);
     const tables = await trino.query("SHOW TABLES FROM iceberg.lakehouse LIKE 'photo%'");
     expect(tables.rows).toEqual([]);
+  });
+
+  it("a load killed halfway (SIGKILL) and run again leaves every row exactly once", async () => {
+    const file = join(raw, "killed.csv");
+    writeFileSync(file, `${[...salesLines(200_000, 7)].join("\n")}\n`);
+    const settings = stack.settings();
+    const child = spawn(
+      installedTools(settings.paths.cache).pipelinePython,
+      ["-m", "lakehouse_pipeline", "ingest", file],
+      {
+        env: { ...process.env, ...pipelineEnv(settings) },
+        stdio: "ignore",
+      },
+    );
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    let running = true;
+    void exited.then(() => {
+      running = false;
+    });
+    // Kill it the moment it starts registering: its Parquet is written, its staging
+    // table exists, the table's MERGE has not run.
+    let killed = false;
+    while (running && !killed) {
+      const staging = await trino.query(
+        "SHOW TABLES FROM iceberg.lakehouse LIKE '\\_stage\\_killed%' ESCAPE '\\'",
+      );
+      if (staging.rows.length > 0) {
+        child.kill("SIGKILL");
+        killed = true;
+      } else {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    await exited;
+    expect(killed, "the load finished before it could be killed").toBe(true);
+
+    const again = await ingest(file);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain("iceberg.lakehouse.killed: 200000 rows");
+    expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.killed")).toBe(200_000);
+    expect(await scalar("SELECT count(DISTINCT order_id) FROM iceberg.lakehouse.killed")).toBe(
+      200_000,
+    );
   });
 });
