@@ -31,6 +31,7 @@ import codecs
 import csv
 import io
 import os
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -125,6 +126,10 @@ class Batch:
 # --------------------------------------------------------------------------------------------
 
 
+# A quote at the start of a field (after a line start, optional blanks, or a delimiter).
+_FIELD_QUOTE = re.compile(r'(?:^|[,;\t|])\s*"')
+
+
 def plan_file(
     path: Path, contract: Contract | None = None, display_name: str | None = None
 ) -> FilePlan:
@@ -158,12 +163,18 @@ def plan_file(
         skipped += 1
     header_end = skipped
     quotes = 0
-    while header_end < len(lines):
+    # A quote only opens a quoted field at the start of a field; one inside a bare field
+    # (`id"; DROP TABLE x`) is a literal character, as CSV readers treat it. So the header
+    # can only span lines when one of its fields starts with a quote.
+    if skipped < len(lines) and not _FIELD_QUOTE.search(lines[skipped]):
+        quotes = -1  # a single-line header
+        header_end = skipped + 1
+    while quotes >= 0 and header_end < len(lines):
         quotes += lines[header_end].count('"')
         header_end += 1
         if quotes % 2 == 0:
             break
-    if quotes % 2 == 1:
+    if quotes >= 0 and quotes % 2 == 1:
         raise IngestError(
             name,
             "the header has an unclosed quote (or is longer than 1 MB)",

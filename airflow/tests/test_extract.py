@@ -598,3 +598,12 @@ def test_inferred_columns_never_reject(tmp_path: Path) -> None:
     assert table.column("i").to_pylist() == [1, 2, 0, 3]
     assert table.column("b").to_pylist() == [True, True, False, True]
     assert table.column("t").to_pylist()[3] == dt.datetime(2026, 1, 4, 10, 0, 0, 123456)
+
+
+def test_a_bare_quote_inside_a_header_is_a_literal_character(tmp_path: Path) -> None:
+    path = tmp_path / "injection.csv"
+    path.write_text('id"; DROP TABLE sales; --,value\n1,2\n')
+    plan = plan_file(path)
+    assert [c.name for c in plan.columns] == ["id_drop_table_sales", "value"]
+    batches = list(read_batches(plan))
+    assert sum(b.accepted.num_rows for b in batches) == 1
