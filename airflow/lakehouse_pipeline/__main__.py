@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import resource
 import sys
 from pathlib import Path
 
@@ -35,12 +35,9 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"file": str(path), "status": "failed", "error": str(error)}))
             print(f"error: {error}", file=sys.stderr)
             continue
-        print(json.dumps(result.as_dict()), flush=True)
-    if os.environ.get("LAKEHOUSE_REPORT_PEAK_RSS"):
-        import resource
-
-        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-        print(f"peak RSS {peak_mib} MiB", file=sys.stderr)
+        # The process's peak memory so far: what a load of this size needs.
+        peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        print(json.dumps({**result.as_dict(), "peak_rss_mib": peak_rss_mib}), flush=True)
     return 1 if failed else 0
 
 

@@ -7,6 +7,7 @@ that fails validation leaves every table as it was.
 from __future__ import annotations
 
 import hashlib
+import sys
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -37,6 +38,12 @@ class LoadResult:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+def progress(source: str, message: str, started: float) -> None:
+    """One line per stage on stderr, so a long load shows where it is and what took long."""
+    elapsed = time.monotonic() - started
+    print(f"progress: {source}: [{elapsed:.1f}s] {message}", file=sys.stderr, flush=True)
 
 
 def sha256_of(path: Path) -> str:
@@ -98,7 +105,11 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
 
     try:
         contract = load_contract(contract_path(path, raw_dir, table))
+        progress(source, "checking types in every row", started)
         plan = plan_file(path, contract, display_name=source)
+        progress(
+            source, f"{plan.data_rows} rows, {len(plan.columns)} columns; writing Parquet", started
+        )
         ratio = contract.max_reject_ratio if contract is not None else config.max_reject_ratio
         allowed_rejects = int(ratio * plan.data_rows)
 
@@ -141,6 +152,11 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
         version = sha[:12]
         raw_key = f"{config.bucket}/raw/{table}/{file_name}.{version}.parquet"
         accepted = write_parquet(fs, raw_key, schema, with_lineage(read_batches(plan, contract)))
+        progress(
+            source,
+            f"s3://{raw_key} written; registering in iceberg.{config.schema}.{table}",
+            started,
+        )
         if accepted + len(rejects) != plan.data_rows:
             raise IngestError(
                 source,
@@ -186,6 +202,7 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
                 [],
             )
 
+        progress(source, "registered", started)
         snapshot = trino.latest_snapshot(table)
         record(
             trino,

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
-import type { Reporter } from "../cli/reporter.ts";
+import { dim, type Reporter } from "../cli/reporter.ts";
 import type { Settings } from "../config/settings.ts";
 import { installedTools } from "../install/installer.ts";
 
@@ -27,6 +27,7 @@ export interface FileOutcome {
   data_rows?: number;
   rows_accepted?: number;
   rows_rejected?: number;
+  peak_rss_mib?: number;
   error?: string;
 }
 
@@ -65,8 +66,21 @@ export function ingestDirect(
       buffered = lines.pop() ?? "";
       for (const line of lines) if (line.trim()) outcomes.push(JSON.parse(line) as FileOutcome);
     });
+    // Stage lines ("progress: FILE: ...") are shown as they come, with the time taken so
+    // far; everything else is kept for the error message.
+    const started = Date.now();
+    let partial = "";
     child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
+      const lines = (partial + chunk.toString()).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) {
+        if (line.startsWith("progress: ")) {
+          const seconds = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
+          reporter.info(dim(`  ${seconds}s  ${line.slice("progress: ".length)}`));
+        } else {
+          stderr += `${line}\n`;
+        }
+      }
     });
     child.on("error", reject);
     child.on("close", (code) => {
