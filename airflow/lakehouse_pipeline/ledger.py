@@ -48,14 +48,14 @@ def ensure_ledger(trino: Trino) -> None:
     trino.query(f"CREATE TABLE IF NOT EXISTS {trino.table(LEDGER)} ({columns})")
 
 
-def loaded_sha256(trino: Trino, file_path: str) -> str | None:
-    """The content hash of the file's rows currently in its table, if any."""
+def last_load(trino: Trino, file_path: str) -> tuple[str, int] | None:
+    """(content hash, rows accepted) of the file's last successful load, if any."""
     rows = trino.query(
-        f"SELECT sha256 FROM {trino.table(LEDGER)} WHERE file_path = ? AND status = 'loaded' "
-        "ORDER BY finished_at DESC LIMIT 1",
+        f"SELECT sha256, rows_accepted FROM {trino.table(LEDGER)} "
+        "WHERE file_path = ? AND status = 'loaded' ORDER BY finished_at DESC LIMIT 1",
         [file_path],
     )
-    return str(rows[0][0]) if rows else None
+    return (str(rows[0][0]), int(rows[0][1])) if rows else None
 
 
 def record(trino: Trino, entry: LedgerEntry) -> None:

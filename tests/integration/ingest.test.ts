@@ -88,6 +88,14 @@ describe("CSV ingestion (direct)", () => {
     );
   });
 
+  it("loads the same content again when its table was dropped since", async () => {
+    await trino.query("DROP TABLE iceberg.lakehouse.sales_sample");
+    const result = await ingest(join(raw, "sales_sample.csv"));
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("→ iceberg.lakehouse.sales_sample: 3000 rows");
+    expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.sales_sample")).toBe(3000);
+  });
+
   it("replaces a file's rows when its content changes, and keeps other files' rows", async () => {
     mkdirSync(join(raw, "orders"), { recursive: true });
     const header = "order_id,order_date,amount\n";
