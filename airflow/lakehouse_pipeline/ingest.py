@@ -6,6 +6,7 @@ that fails validation leaves every table as it was.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sys
 import time
@@ -96,11 +97,7 @@ def is_unchanged(trino: Trino, table: str, source: str, sha: str) -> bool:
 
 
 def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
-    from .contract import load_contract
-    from .extract import plan_file, read_batches
     from .ledger import LedgerEntry, ensure_ledger, record
-    from .raw_zone import s3_filesystem, write_parquet
-    from .register import drop_leftover_staging, merge_parquet
     from .trino_sql import Trino
 
     started = time.monotonic()
@@ -119,152 +116,139 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
         return LoadResult(source, table, "unchanged", 0, 0, 0, None, time.monotonic() - started)
 
     try:
-        contract = load_contract(contract_path(path, raw_dir, table))
-        progress(source, "checking types in every row", started)
-        plan = plan_file(path, contract, display_name=source)
-        progress(
-            source, f"{plan.data_rows} rows, {len(plan.columns)} columns; writing Parquet", started
-        )
-        ratio = contract.max_reject_ratio if contract is not None else config.max_reject_ratio
-        allowed_rejects = int(ratio * plan.data_rows)
-
-        import pyarrow as pa
-
-        ingested_at = pa.scalar(started_at, pa.timestamp("us", tz="UTC"))
-        source_value = pa.scalar(source, pa.string())
-        fs = s3_filesystem(config)
-        rejects: list[Reject] = []
-        data_schema = pa.schema([pa.field(c.name, c.type.arrow()) for c in plan.columns])
-        schema = data_schema.append(pa.field("_source_file", pa.string())).append(
-            pa.field("_ingested_at", pa.timestamp("us", tz="UTC"))
-        )
-
-        def with_lineage(batches: Iterator[Batch]) -> Iterator[pa.RecordBatch]:
-            for batch in batches:
-                rejects.extend(batch.rejects)
-                if len(rejects) > allowed_rejects:
-                    first = rejects[0]
-                    raise IngestError(
-                        source,
-                        f"more than {ratio:.0%} of the rows are invalid ({len(rejects)} so far "
-                        f"of {plan.data_rows}); first: {first.reason}",
-                        line=first.line,
-                        fix="correct the file, or raise max_reject_ratio in its contract",
-                    )
-                n = batch.accepted.num_rows
-                yield pa.RecordBatch.from_arrays(
-                    [
-                        *batch.accepted.columns,
-                        pa.repeat(source_value, n),
-                        pa.repeat(ingested_at, n),
-                    ],
-                    schema=schema,
-                )
-
-        file_name = object_name(path)
-        # One object per version of the file, named by its content: the raw zone keeps every
-        # version as the audit trail, and a retry of the same content writes the same object.
-        version = sha[:12]
-        raw_key = f"{config.bucket}/raw/{table}/{file_name}.{version}.parquet"
-        accepted = write_parquet(fs, raw_key, schema, with_lineage(read_batches(plan, contract)))
-        progress(
-            source,
-            f"s3://{raw_key} written; registering in iceberg.{config.schema}.{table}",
-            started,
-        )
-        if accepted + len(rejects) != plan.data_rows:
-            raise IngestError(
-                source,
-                f"{plan.data_rows} data rows read, but {accepted} accepted and {len(rejects)} "
-                "rejected: refusing to load a file that would lose rows",
-                fix="report this file as a bug",
-            )
-
-        columns = [(c.name, c.type.trino()) for c in plan.columns]
-        drop_leftover_staging(trino, table)
-        merge_parquet(trino, table, columns, f"s3://{raw_key}", source, plan.partition)
-
-        reject_table = f"{table}__rejects"
-        reject_schema = pa.schema(
-            [
-                pa.field("line", pa.int64()),
-                pa.field("raw", pa.string()),
-                pa.field("reason", pa.string()),
-                pa.field("_source_file", pa.string()),
-                pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
-            ]
-        )
-        if rejects or trino.table_exists(reject_table):
-            reject_key = f"{config.bucket}/rejects/{table}/{file_name}.{version}.parquet"
-            n = len(rejects)
-            reject_batch = pa.RecordBatch.from_arrays(
-                [
-                    pa.array([r.line for r in rejects], pa.int64()),
-                    pa.array([r.raw for r in rejects], pa.string()),
-                    pa.array([r.reason for r in rejects], pa.string()),
-                    pa.repeat(source_value, n),
-                    pa.repeat(ingested_at, n),
-                ],
-                schema=reject_schema,
-            )
-            write_parquet(fs, reject_key, reject_schema, [reject_batch])
-            merge_parquet(
-                trino,
-                reject_table,
-                [("line", "bigint"), ("raw", "varchar"), ("reason", "varchar")],
-                f"s3://{reject_key}",
-                source,
-                [],
-            )
-
-        progress(source, "registered", started)
-        snapshot = trino.latest_snapshot(table)
-        record(
-            trino,
-            LedgerEntry(
-                source,
-                sha,
-                table,
-                plan.data_rows,
-                accepted,
-                len(rejects),
-                snapshot,
-                started_at,
-                datetime.now(UTC),
-                "loaded",
-                None,
-            ),
-        )
-        return LoadResult(
-            source,
-            table,
-            "loaded",
-            plan.data_rows,
-            accepted,
-            len(rejects),
-            snapshot,
-            time.monotonic() - started,
-        )
+        result = _load(path, source, table, sha, trino, config, started, started_at)
     except Exception as error:
         # Best effort: the ledger shows the failure, but a ledger that cannot be written
         # (Trino down) must not hide the original error.
-        try:
-            record(
-                trino,
-                LedgerEntry(
-                    source,
-                    sha,
-                    table,
-                    None,
-                    None,
-                    None,
-                    None,
-                    started_at,
-                    datetime.now(UTC),
-                    "failed",
-                    str(error)[:2000],
-                ),
-            )
-        except Exception:
-            pass
+        failed = LedgerEntry(
+            source, sha, table, None, None, None, None, started_at, datetime.now(UTC),
+            "failed", str(error)[:2000],
+        )  # fmt: skip
+        with contextlib.suppress(Exception):
+            record(trino, failed)
         raise
+    record(
+        trino,
+        LedgerEntry(
+            source, sha, table, result.data_rows, result.rows_accepted, result.rows_rejected,
+            result.snapshot_id, started_at, datetime.now(UTC), "loaded", None,
+        ),
+    )  # fmt: skip
+    return result
+
+
+class _Lineage:
+    """The two columns every stored row gets: where it came from and when it was loaded."""
+
+    def __init__(self, source: str, ingested_at: datetime) -> None:
+        import pyarrow as pa
+
+        self.fields = [
+            pa.field("_source_file", pa.string()),
+            pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
+        ]
+        self._values = [
+            pa.scalar(source, pa.string()),
+            pa.scalar(ingested_at, pa.timestamp("us", tz="UTC")),
+        ]
+
+    def columns(self, rows: int) -> list[pa.Array]:
+        import pyarrow as pa
+
+        return [pa.repeat(value, rows) for value in self._values]
+
+
+def _load(
+    path: Path,
+    source: str,
+    table: str,
+    sha: str,
+    trino: Trino,
+    config: PipelineConfig,
+    started: float,
+    started_at: datetime,
+) -> LoadResult:
+    import pyarrow as pa
+
+    from .contract import load_contract
+    from .extract import plan_file, read_batches
+    from .raw_zone import s3_filesystem, write_parquet
+    from .register import drop_leftover_staging, merge_parquet
+
+    contract = load_contract(contract_path(path, config.data_dir / "raw", table))
+    progress(source, "checking types in every row", started)
+    plan = plan_file(path, contract, display_name=source)
+    progress(
+        source, f"{plan.data_rows} rows, {len(plan.columns)} columns; writing Parquet", started
+    )
+    ratio = contract.max_reject_ratio if contract is not None else config.max_reject_ratio
+    allowed_rejects = int(ratio * plan.data_rows)
+
+    lineage = _Lineage(source, started_at)
+    schema = pa.schema([pa.field(c.name, c.type.arrow()) for c in plan.columns] + lineage.fields)
+    rejects: list[Reject] = []
+
+    def with_lineage(batches: Iterator[Batch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            rejects.extend(batch.rejects)
+            if len(rejects) > allowed_rejects:
+                first = rejects[0]
+                raise IngestError(
+                    source,
+                    f"more than {ratio:.0%} of the rows are invalid ({len(rejects)} so far "
+                    f"of {plan.data_rows}); first: {first.reason}",
+                    line=first.line,
+                    fix="correct the file, or raise max_reject_ratio in its contract",
+                )
+            columns = [*batch.accepted.columns, *lineage.columns(batch.accepted.num_rows)]
+            yield pa.RecordBatch.from_arrays(columns, schema=schema)
+
+    # One object per version of the file, named by its content: the raw zone keeps every
+    # version as the audit trail, and a retry of the same content writes the same object.
+    object_key = f"{table}/{object_name(path)}.{sha[:12]}.parquet"
+    raw_key = f"{config.bucket}/raw/{object_key}"
+    fs = s3_filesystem(config)
+    accepted = write_parquet(fs, raw_key, schema, with_lineage(read_batches(plan, contract)))
+    if accepted + len(rejects) != plan.data_rows:
+        raise IngestError(
+            source,
+            f"{plan.data_rows} data rows read, but {accepted} accepted and {len(rejects)} "
+            "rejected: refusing to load a file that would lose rows",
+            fix="report this file as a bug",
+        )
+    progress(
+        source, f"s3://{raw_key} written; registering in iceberg.{config.schema}.{table}", started
+    )
+
+    columns = [(c.name, c.type.trino()) for c in plan.columns]
+    drop_leftover_staging(trino, table)
+    merge_parquet(trino, table, columns, f"s3://{raw_key}", source, plan.partition)
+
+    # The rejects table is replaced for this file too, also when it now has none.
+    reject_table = f"{table}__rejects"
+    if rejects or trino.table_exists(reject_table):
+        reject_fields = [
+            pa.field("line", pa.int64()),
+            pa.field("raw", pa.string()),
+            pa.field("reason", pa.string()),
+        ]
+        reject_schema = pa.schema(reject_fields + lineage.fields)
+        reject_batch = pa.RecordBatch.from_arrays(
+            [
+                pa.array([r.line for r in rejects], pa.int64()),
+                pa.array([r.raw for r in rejects], pa.string()),
+                pa.array([r.reason for r in rejects], pa.string()),
+                *lineage.columns(len(rejects)),
+            ],
+            schema=reject_schema,
+        )
+        reject_key = f"{config.bucket}/rejects/{object_key}"
+        write_parquet(fs, reject_key, reject_schema, [reject_batch])
+        reject_columns = [("line", "bigint"), ("raw", "varchar"), ("reason", "varchar")]
+        merge_parquet(trino, reject_table, reject_columns, f"s3://{reject_key}", source, [])
+
+    progress(source, "registered", started)
+    return LoadResult(
+        source, table, "loaded", plan.data_rows, accepted, len(rejects),
+        trino.latest_snapshot(table), time.monotonic() - started,
+    )  # fmt: skip
