@@ -1,4 +1,6 @@
 import type { Settings } from "../config/settings.ts";
+import { isInstalled } from "../install/component.ts";
+import { seaweedfs } from "../install/components.ts";
 import {
   checkDisk,
   checkGo,
@@ -20,9 +22,13 @@ export async function runDoctor(
   runtime: NativeRuntime,
   docker: boolean,
 ): Promise<number> {
+  // Go only builds weed once; with weed installed it is not needed.
+  const go = isInstalled(s.paths.cache, seaweedfs)
+    ? { ...checkGo(), severity: "warning" as const }
+    : checkGo();
   const findings: Finding[] = [
     checkJava(),
-    checkGo(),
+    go,
     checkPostgres(),
     checkValkey(),
     checkPython(),

@@ -50,6 +50,12 @@ async function main(argv: string[]): Promise<number> {
   return command({ ...values, args: rest });
 }
 
+// `lakehouse status | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {

@@ -14,10 +14,7 @@ describe("native supervisor", () => {
   it("starts a detached process with its own log, finds it again, and stops it", async () => {
     const state = mkdtempSync(join(tmpdir(), "lakehouse-sup-"));
     const supervisor = new Supervisor(state);
-    const started = supervisor.start("sleeper", {
-      command: "sh",
-      args: ["-c", "echo hello from sleeper; exec sleep 60"],
-    });
+    const started = supervisor.start("sleeper", { command: "sleep", args: ["60"] });
     expect(started.pid).toBeGreaterThan(0);
     // A second Supervisor over the same folder (a later `lakehouse` command) sees it too,
     // once the child has exec'd (until then /proc shows the forking node process).

@@ -54,13 +54,12 @@ export class NativeRuntime {
       }
     };
     for (const service of startOrder(this.services)) readyBy.set(service.name, bringUp(service));
-    const results = await Promise.allSettled(readyBy.values());
-    const firstError = results.find(
-      (r): r is PromiseRejectedResult =>
-        r.status === "rejected" && r.reason instanceof ServiceStartError,
-    );
-    const anyError = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (firstError || anyError) throw (firstError ?? anyError)?.reason;
+    // Report the service that failed, not the dependents that were then not started.
+    const failures = (await Promise.allSettled(readyBy.values()))
+      .filter((r): r is PromiseRejectedResult => r.status === "rejected")
+      .map((r) => r.reason as Error);
+    const cause = failures.find((e) => e instanceof ServiceStartError) ?? failures[0];
+    if (cause) throw cause;
   }
 
   private async startOne(service: ServiceDefinition, spec: ProcessSpec): Promise<void> {
@@ -128,7 +127,7 @@ export class NativeRuntime {
     services: ServiceDefinition[],
     specs: Record<string, ProcessSpec>,
   ): Promise<void> {
-    const problems: string[] = [];
+    const problems: { service: string; message: string }[] = [];
     for (const service of services) {
       const ports = [
         ...service.ports.map((p) => ({
@@ -142,16 +141,15 @@ export class NativeRuntime {
         const fix = setting
           ? `stop the program using it (ss -ltnp 'sport = :${port}' shows it) or set ${setting} in .env`
           : `stop the program using it (ss -ltnp 'sport = :${port}' shows it)`;
-        problems.push(
-          `${service.name} needs port ${port} on ${this.settings.bindHost}, which is already in use: ${fix}`,
-        );
+        problems.push({
+          service: service.name,
+          message: `${service.name} needs port ${port} on ${this.settings.bindHost}, which is already in use: ${fix}`,
+        });
       }
     }
-    if (problems.length > 0) {
-      throw new ServiceStartError(
-        problems.length === 1 ? (problems[0]?.split(" ")[0] as string) : "ports",
-        problems.join("\n"),
-      );
+    const [first] = problems;
+    if (first) {
+      throw new ServiceStartError(first.service, problems.map((p) => p.message).join("\n"));
     }
   }
 
