@@ -72,7 +72,8 @@ function printWhereToLook(s: Settings, runtime: NativeRuntime): void {
   );
   out.write(`  Credentials: ${s.paths.envFile}\n`);
   out.write(`  Logs:        ${runtime.supervisor.logDir}\n`);
-  out.write(`  Next: ./lakehouse status   ·   ./lakehouse logs trino   ·   ./lakehouse down\n`);
+  out.write(`  Query: ./lakehouse sql "SHOW TABLES"   (catalog iceberg, schema lakehouse)\n`);
+  out.write(`  Next:  ./lakehouse status   ·   ./lakehouse logs trino   ·   ./lakehouse down\n`);
 }
 
 export const commands: Record<string, Command> = {

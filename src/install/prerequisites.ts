@@ -90,16 +90,31 @@ export function checkValkey(): Finding {
 }
 
 export function checkPython(): Finding {
-  return which("python3")
-    ? { name: "Python", ok: true, detail: which("python3") as string, severity: "error" }
-    : {
-        name: "Python",
-        ok: false,
-        detail: "python3 not on PATH",
-        fix: "sudo apt-get install -y python3",
-        debianPackage: "python3",
-        severity: "error",
-      };
+  const python = which("python3");
+  if (!python) {
+    return {
+      name: "Python",
+      ok: false,
+      detail: "python3 not on PATH",
+      fix: "sudo apt-get install -y python3 python3-venv",
+      debianPackage: "python3-venv",
+      severity: "error",
+    };
+  }
+  // Debian splits venv's bootstrap (ensurepip) into its own package.
+  try {
+    execFileSync(python, ["-c", "import ensurepip, venv"], { stdio: "ignore" });
+  } catch {
+    return {
+      name: "Python",
+      ok: false,
+      detail: `${python} cannot create virtual environments (no ensurepip)`,
+      fix: "sudo apt-get install -y python3-venv",
+      debianPackage: "python3-venv",
+      severity: "error",
+    };
+  }
+  return { name: "Python", ok: true, detail: python, severity: "error" };
 }
 
 /** Free space where `path` lives (the nearest existing parent). */

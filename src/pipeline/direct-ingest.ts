@@ -84,7 +84,9 @@ export function ingestDirect(
     });
     child.on("error", reject);
     child.on("close", (code) => {
-      done(`${outcomes.filter((o) => o.status !== "failed").length} of ${paths.length} loaded`);
+      const count = (status: FileOutcome["status"]) =>
+        outcomes.filter((o) => o.status === status).length;
+      done(`${count("loaded")} loaded, ${count("unchanged")} unchanged, ${count("failed")} failed`);
       if (outcomes.length < paths.length) {
         reject(
           new Error(
