@@ -6,11 +6,13 @@ import { envFile } from "../config/paths.ts";
 import { loadSettings, type Settings } from "../config/settings.ts";
 import { install, isFullyInstalled } from "../install/installer.ts";
 import { type FileOutcome, ingestDirect, rawFiles } from "../pipeline/direct-ingest.ts";
+import { compose, composeAvailable } from "../runtime/docker/compose.ts";
 import { NativeRuntime, tail } from "../runtime/native/native-runtime.ts";
 import { findService } from "../services/catalogue.ts";
 import { runDoctor } from "./doctor.ts";
 import { bold, consoleReporter, dim, green, red, yellow } from "./reporter.ts";
 import { printStatusTable, printTable } from "./status-table.ts";
+import { UserError } from "./user-error.ts";
 
 export interface CommandOptions {
   native?: boolean;
@@ -40,21 +42,13 @@ function dockerEngineAnswers(): boolean {
 }
 
 function chooseMode(options: CommandOptions): "native" | "docker" {
-  if (options.native && options.docker) throw new Error("Choose one of --native and --docker.");
+  if (options.native && options.docker) throw new UserError("Choose one of --native and --docker.");
   if (options.native) return "native";
   if (options.docker) return "docker";
   return dockerEngineAnswers() ? "docker" : "native";
 }
 
-function requireNative(mode: "native" | "docker"): void {
-  if (mode === "docker") {
-    throw new Error(
-      "Docker mode needs docker-compose.yml, which is not part of this version yet. Run `./lakehouse up --native`.",
-    );
-  }
-}
-
-function printWhereToLook(s: Settings, runtime: NativeRuntime): void {
+function printWhereToLook(s: Settings, logs: string): void {
   const out = process.stdout;
   out.write(`\n${green(bold("The lakehouse is up."))}\n\n`);
   out.write(
@@ -71,7 +65,7 @@ function printWhereToLook(s: Settings, runtime: NativeRuntime): void {
     `  PostgreSQL            ${s.bindHost}:${s.ports.POSTGRES_PORT}, user ${s.postgres.user}\n\n`,
   );
   out.write(`  Credentials: ${s.paths.envFile}\n`);
-  out.write(`  Logs:        ${runtime.supervisor.logDir}\n`);
+  out.write(`  Logs:        ${logs}\n`);
   out.write(`  Query: ./lakehouse sql "SHOW TABLES"   (catalog iceberg, schema lakehouse)\n`);
   out.write(`  Next:  ./lakehouse status   ·   ./lakehouse logs trino   ·   ./lakehouse down\n`);
 }
@@ -90,11 +84,26 @@ export const commands: Record<string, Command> = {
 
   async up(options) {
     const mode = chooseMode(options);
-    requireNative(mode);
     const hadEnv = existsSync(envFile());
     const s = loadSettings();
-    if (!hadEnv)
+    if (!hadEnv) {
       reporter.info(`Generated ${s.paths.envFile} with new random secrets (keep it private).`);
+    }
+    if (mode === "docker") {
+      const missing = composeAvailable();
+      if (missing)
+        throw new UserError(
+          `Docker mode needs ${missing}. Run \`./lakehouse up --native\` instead.`,
+        );
+      if (!options.docker)
+        reporter.info("A Docker engine answers: using docker compose (--native to avoid).");
+      const code = await compose(s, "up", "--detach", "--build", "--wait");
+      if (code !== 0)
+        throw new UserError(`docker compose up failed (exit ${code}); see: docker compose logs`);
+      await bootstrap(s, reporter);
+      printWhereToLook(s, "docker compose logs SERVICE");
+      return 0;
+    }
     if (!isFullyInstalled(s.paths.cache)) await install(s.paths.cache, reporter);
     const runtime = new NativeRuntime(s, reporter);
     const started = Date.now();
@@ -112,15 +121,15 @@ export const commands: Record<string, Command> = {
         reporter.warn("some files in data/raw were not loaded (above); the stack is up regardless");
       }
     }
-    printWhereToLook(s, runtime);
+    printWhereToLook(s, runtime.supervisor.logDir);
     return 0;
   },
 
   async ingest(options) {
     if (options.args.length === 0)
-      throw new Error("Which files? Usage: lakehouse ingest --direct FILE...");
+      throw new UserError("Which files? Usage: lakehouse ingest --direct FILE...");
     if (!options.direct) {
-      throw new Error(
+      throw new UserError(
         "Loading through Airflow is not part of this version yet. Run `./lakehouse ingest --direct FILE...` to load files directly.",
       );
     }
@@ -133,7 +142,7 @@ export const commands: Record<string, Command> = {
   async sql(options) {
     const [statement] = options.args;
     if (!statement || options.args.length > 1) {
-      throw new Error(
+      throw new UserError(
         'One statement, quoted. Usage: lakehouse sql "SELECT count(*) FROM sales_sample"',
       );
     }
@@ -148,8 +157,12 @@ export const commands: Record<string, Command> = {
   },
 
   async down(options) {
-    requireNative(options.docker ? "docker" : "native");
     const s = loadSettings();
+    if (options.docker) {
+      const missing = composeAvailable();
+      if (missing) throw new UserError(`Docker mode needs ${missing}.`);
+      return compose(s, "down");
+    }
     const stopped = await new NativeRuntime(s, reporter).down();
     reporter.info(
       stopped.length
@@ -172,7 +185,7 @@ export const commands: Record<string, Command> = {
 
   async logs(options) {
     const [name] = options.args;
-    if (!name) throw new Error("Which service? Usage: lakehouse logs <service>");
+    if (!name) throw new UserError("Which service? Usage: lakehouse logs <service>");
     findService(name);
     const s = loadSettings();
     const path = new NativeRuntime(s, reporter).logPath(name);

@@ -4,6 +4,7 @@ import { PrerequisiteError } from "../install/prerequisites.ts";
 import { ServiceStartError } from "../runtime/runtime.ts";
 import { commands } from "./commands.ts";
 import { bold, red } from "./reporter.ts";
+import { UserError } from "./user-error.ts";
 
 const USAGE = `${bold("lakehouse")} — CSV files in, Iceberg tables and dashboards out.
 
@@ -66,7 +67,11 @@ try {
     process.stderr.write(
       "\nRun `./lakehouse status` to see what is running, `./lakehouse down` to stop it.\n",
     );
-  } else if (error instanceof SettingsError || error instanceof PrerequisiteError) {
+  } else if (
+    error instanceof SettingsError ||
+    error instanceof PrerequisiteError ||
+    error instanceof UserError
+  ) {
     process.stderr.write(`${red("error:")} ${error.message}\n`);
   } else {
     process.stderr.write(`${red("error:")} ${(error as Error).stack ?? String(error)}\n`);

@@ -21,12 +21,17 @@ export function parseDotenv(text: string): Record<string, string> {
  * reachable; new secrets that later versions introduce are appended.
  * Returns the names of the secrets it generated.
  */
-export function ensureSecrets(path: string, secrets: readonly string[], header: string): string[] {
+export function ensureSecrets(
+  path: string,
+  secrets: readonly string[],
+  header: string,
+  forms: Partial<Record<string, () => string>> = {},
+): string[] {
   const exists = existsSync(path);
   const current = exists ? parseDotenv(readFileSync(path, "utf8")) : {};
   const missing = secrets.filter((name) => !current[name]);
   if (missing.length === 0) return [];
-  const lines = missing.map((name) => `${name}=${generateSecret()}`);
+  const lines = missing.map((name) => `${name}=${(forms[name] ?? generateSecret)()}`);
   const prefix = exists ? "\n# Added by a newer version of lakehouse\n" : header;
   const body = exists ? readFileSync(path, "utf8") : "";
   writeFileSync(path, `${body}${prefix}${lines.join("\n")}\n`, { mode: 0o600 });

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
 import { ensureSecrets, parseDotenv } from "./dotenv.ts";
@@ -23,13 +24,27 @@ export const PORT_DEFAULTS = {
 } as const;
 export type PortName = keyof typeof PORT_DEFAULTS;
 
-/** Generated into `.env` on first run; no two installs share them. */
+/**
+ * Generated into `.env` on first run; no two installs share them. Airflow and Superset
+ * read theirs in docker mode today (docker-compose.yml) and natively once they run here.
+ */
 export const GENERATED_SECRETS = [
   "POSTGRES_PASSWORD",
   "VALKEY_PASSWORD",
   "S3_ACCESS_KEY",
   "S3_SECRET_KEY",
+  "AIRFLOW_FERNET_KEY",
+  "AIRFLOW_API_SECRET",
+  "AIRFLOW_ADMIN_PASSWORD",
+  "SUPERSET_SECRET_KEY",
+  "SUPERSET_ADMIN_PASSWORD",
 ] as const;
+
+/** Secrets that need a particular form; the rest are 32 random letters and digits. */
+const SECRET_FORMS: Partial<Record<(typeof GENERATED_SECRETS)[number], () => string>> = {
+  // Airflow refuses anything but a Fernet key: 32 random bytes, url-safe base64, padded.
+  AIRFLOW_FERNET_KEY: () => `${randomBytes(32).toString("base64url")}=`,
+};
 
 const port = z.coerce.number().int().min(1).max(65535);
 const secret = z
@@ -103,7 +118,8 @@ const ENV_HEADER = `# Lakehouse Orchestrator settings for this install.
 export function loadSettings(options: { env?: Env; createSecrets?: boolean } = {}): Settings {
   const env = options.env ?? process.env;
   const file = envFile(env);
-  if (options.createSecrets ?? true) ensureSecrets(file, GENERATED_SECRETS, ENV_HEADER);
+  if (options.createSecrets ?? true)
+    ensureSecrets(file, GENERATED_SECRETS, ENV_HEADER, SECRET_FORMS);
   let fromFile: Record<string, string> = {};
   if (existsSync(file)) {
     try {

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { dim, type Reporter } from "../cli/reporter.ts";
+import { UserError } from "../cli/user-error.ts";
 import type { Settings } from "../config/settings.ts";
 import { installedTools } from "../install/installer.ts";
 
@@ -35,7 +36,7 @@ export interface FileOutcome {
 export function intoRawZone(s: Settings, file: string): string {
   const raw = join(s.paths.data, "raw");
   const absolute = resolve(file);
-  if (!existsSync(absolute)) throw new Error(`${file}: no such file`);
+  if (!existsSync(absolute)) throw new UserError(`${file}: no such file`);
   if (!relative(raw, absolute).startsWith("..")) return absolute;
   mkdirSync(raw, { recursive: true });
   const target = join(raw, basename(absolute));

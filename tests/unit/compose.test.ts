@@ -59,14 +59,7 @@ const servicesFor = (label: string): string[] => {
 };
 
 /** Secrets: generated into .env, never given a default in the compose file. */
-const SECRETS = [
-  ...GENERATED_SECRETS,
-  "AIRFLOW_FERNET_KEY",
-  "AIRFLOW_API_SECRET",
-  "AIRFLOW_ADMIN_PASSWORD",
-  "SUPERSET_SECRET_KEY",
-  "SUPERSET_ADMIN_PASSWORD",
-];
+const SECRETS: readonly string[] = GENERATED_SECRETS;
 
 /** Mounted config files that another change adds; until then Compose must not invent them. */
 const NOT_YET_WRITTEN = ["./services/superset/superset_config.py"];

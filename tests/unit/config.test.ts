@@ -36,7 +36,12 @@ describe("settings", () => {
     loadSettings({ env });
     const file = env.LAKEHOUSE_ENV_FILE;
     const values = parseDotenv(readFileSync(file, "utf8"));
-    for (const name of GENERATED_SECRETS) expect(values[name]).toMatch(/^[A-Za-z0-9]{32}$/);
+    for (const name of GENERATED_SECRETS.filter((n) => n !== "AIRFLOW_FERNET_KEY")) {
+      expect(values[name]).toMatch(/^[A-Za-z0-9]{32}$/);
+    }
+    // A Fernet key: url-safe base64 of exactly 32 bytes.
+    expect(values.AIRFLOW_FERNET_KEY).toMatch(/^[A-Za-z0-9_-]{43}=$/);
+    expect(Buffer.from(values.AIRFLOW_FERNET_KEY as string, "base64url")).toHaveLength(32);
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
