@@ -3,37 +3,18 @@
  * airflow/ (the pipeline package and, later, the DAGs), in a cached dev environment.
  */
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { consoleReporter } from "../src/cli/reporter.ts";
 import { cacheDir, projectRoot } from "../src/config/paths.ts";
-import { type Component, componentDir, ensureInstalled } from "../src/install/component.ts";
+import { componentDir, ensureInstalled } from "../src/install/component.ts";
+import { pythonEnvironment } from "../src/install/components.ts";
 
 const airflowDir = join(projectRoot, "airflow");
-const requirements = join(airflowDir, "requirements-dev.txt");
-const hash = createHash("sha256")
-  .update(readFileSync(requirements))
-  .update(readFileSync(join(airflowDir, "requirements.txt")))
-  .digest("hex")
-  .slice(0, 8);
-
-const devPython: Component = {
-  name: "Python dev environment",
-  version: hash,
-  folder: `python-dev-${hash}`,
-  async build(dir) {
-    execFileSync("python3", ["-m", "venv", dir], { stdio: "inherit" });
-    execFileSync(
-      join(dir, "bin", "python"),
-      ["-m", "pip", "install", "--quiet", "-r", requirements],
-      {
-        stdio: "inherit",
-        cwd: airflowDir,
-      },
-    );
-  },
-};
+// requirements-dev.txt includes requirements.txt (-r), so both pins name the folder.
+const devPython = pythonEnvironment("Python dev environment", "python-dev", [
+  "requirements.txt",
+  "requirements-dev.txt",
+]);
 
 const cache = cacheDir();
 await ensureInstalled(cache, devPython, consoleReporter());

@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .contract import DEFAULT_MAX_REJECT_RATIO
+
 
 def _required(name: str) -> str:
     value = os.environ.get(name)
@@ -29,7 +31,7 @@ class PipelineConfig:
     catalog: str = "iceberg"
     s3_access_key: str = field(repr=False, default="")
     s3_secret_key: str = field(repr=False, default="")
-    max_reject_ratio: float = 0.05
+    max_reject_ratio: float = DEFAULT_MAX_REJECT_RATIO
 
     @staticmethod
     def from_env() -> PipelineConfig:
@@ -42,5 +44,7 @@ class PipelineConfig:
             bucket=os.environ.get("LAKEHOUSE_BUCKET", "lakehouse"),
             schema=os.environ.get("LAKEHOUSE_SCHEMA", "lakehouse"),
             data_dir=Path(_required("LAKEHOUSE_DATA_DIR")),
-            max_reject_ratio=float(os.environ.get("LAKEHOUSE_MAX_REJECT_RATIO", "0.05")),
+            max_reject_ratio=float(
+                os.environ.get("LAKEHOUSE_MAX_REJECT_RATIO", DEFAULT_MAX_REJECT_RATIO)
+            ),
         )

@@ -68,11 +68,3 @@ export function consoleReporter(stream: NodeJS.WriteStream = process.stderr): Re
     },
   };
 }
-
-/** For tests and quiet callers. */
-export const silentReporter: Reporter = {
-  info() {},
-  warn() {},
-  step: () => () => {},
-  progress() {},
-};

@@ -144,45 +144,51 @@ export const seaweedfs: Component = {
   },
 };
 
-const pipelineRequirements = join(projectRoot, "airflow", "requirements.txt");
-const requirementsHash = createHash("sha256")
-  .update(readFileSync(pipelineRequirements))
-  .digest("hex")
-  .slice(0, 8);
-
 /**
- * The Python environment the ingestion pipeline (airflow/lakehouse_pipeline) runs in,
- * from its pinned requirements; a new folder whenever they change.
+ * A Python environment from pinned requirement files (under airflow/), in a folder named
+ * by their hash, so a change of pins builds a new one beside the old.
  */
-export const pipelinePython: Component = {
-  name: "Pipeline Python environment",
-  version: requirementsHash,
-  folder: `python-pipeline-${requirementsHash}`,
-  async build(dir, reporter) {
-    await run("python3", ["-m", "venv", dir]);
-    const heartbeat = setInterval(
-      () => reporter.info("  still installing Python packages..."),
-      30_000,
-    );
-    try {
-      // `python -m pip`, never bin/pip: the folder is renamed into place after this, and
-      // scripts keep the old path in their first line while the interpreter does not.
-      const pip = [
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "-r",
-        pipelineRequirements,
-      ];
-      await run(join(dir, "bin", "python"), pip, {
-        maxBuffer: 64 * 1024 * 1024,
-      });
-    } finally {
-      clearInterval(heartbeat);
-    }
-  },
-};
+export function pythonEnvironment(name: string, prefix: string, requirements: string[]): Component {
+  const files = requirements.map((file) => join(projectRoot, "airflow", file));
+  const hash = createHash("sha256");
+  for (const file of files) hash.update(readFileSync(file));
+  const version = hash.digest("hex").slice(0, 8);
+  return {
+    name,
+    version,
+    folder: `${prefix}-${version}`,
+    async build(dir, reporter) {
+      await run("python3", ["-m", "venv", dir]);
+      const heartbeat = setInterval(
+        () => reporter.info("  still installing Python packages..."),
+        30_000,
+      );
+      try {
+        // `python -m pip`, never bin/pip: the folder is renamed into place after this, and
+        // scripts keep the old path in their first line while the interpreter does not.
+        const pip = [
+          "-m",
+          "pip",
+          "install",
+          "--quiet",
+          "--disable-pip-version-check",
+          "-r",
+          files.at(-1) as string,
+        ];
+        await run(join(dir, "bin", "python"), pip, {
+          cwd: join(projectRoot, "airflow"),
+          maxBuffer: 64 * 1024 * 1024,
+        });
+      } finally {
+        clearInterval(heartbeat);
+      }
+    },
+  };
+}
+
+/** The environment the ingestion pipeline (airflow/lakehouse_pipeline) runs in. */
+export const pipelinePython = pythonEnvironment("Pipeline Python environment", "python-pipeline", [
+  "requirements.txt",
+]);
 
 export const COMPONENTS: readonly Component[] = [trino, icebergRest, seaweedfs, pipelinePython];
