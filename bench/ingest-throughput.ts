@@ -25,7 +25,7 @@ import { type FileOutcome, pipelineEnv } from "../src/pipeline/direct-ingest.ts"
 const { values } = parseArgs({ options: { "size-mb": { type: "string", default: "1024" } } });
 const root = resolve(import.meta.dirname, "..");
 const settings = loadSettings();
-const python = installedTools(settings.paths.cache).pipelinePython;
+const python = installedTools(settings.paths.cache).python;
 
 const work = mkdtempSync(join(tmpdir(), "lakehouse-bench-"));
 const dataDir = join(work, "data");

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import resource
 import sys
 from pathlib import Path
@@ -24,6 +25,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from .ingest import ingest_file
+
+    # Stage lines for the `lakehouse` CLI, which shows them as they come.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("progress: %(message)s"))
+    progress = logging.getLogger("lakehouse_pipeline.progress")
+    progress.addHandler(handler)
+    progress.setLevel(logging.INFO)
+    progress.propagate = False
 
     config = PipelineConfig.from_env()
     failed = 0

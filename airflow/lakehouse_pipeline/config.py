@@ -32,6 +32,8 @@ class PipelineConfig:
     s3_access_key: str = field(repr=False, default="")
     s3_secret_key: str = field(repr=False, default="")
     max_reject_ratio: float = DEFAULT_MAX_REJECT_RATIO
+    # How long old snapshots (time travel) and unreferenced files are kept by maintenance.
+    snapshot_retention: str = "7d"
 
     @staticmethod
     def from_env() -> PipelineConfig:
@@ -47,4 +49,5 @@ class PipelineConfig:
             max_reject_ratio=float(
                 os.environ.get("LAKEHOUSE_MAX_REJECT_RATIO", DEFAULT_MAX_REJECT_RATIO)
             ),
+            snapshot_retention=os.environ.get("LAKEHOUSE_SNAPSHOT_RETENTION", "7d"),
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import sys
+import logging
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -42,10 +42,13 @@ class LoadResult:
         return asdict(self)
 
 
+_progress = logging.getLogger("lakehouse_pipeline.progress")
+
+
 def progress(source: str, message: str, started: float) -> None:
-    """One line per stage on stderr, so a long load shows where it is and what took long."""
-    elapsed = time.monotonic() - started
-    print(f"progress: {source}: [{elapsed:.1f}s] {message}", file=sys.stderr, flush=True)
+    """One line per stage, so a long load shows where it is and what took long: in the task
+    log under Airflow, as `progress:` lines on stderr from the command line (__main__)."""
+    _progress.info("%s: [%.1fs] %s", source, time.monotonic() - started, message)
 
 
 def sha256_of(path: Path) -> str:
@@ -54,6 +57,24 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def source_name(path: Path, config: PipelineConfig) -> str:
+    """How the ledger and lineage name a file: as users see it in the spec's layout
+    (data/raw/...), whatever the data directory's real path."""
+    return "data/" + path.resolve().relative_to(config.data_dir.resolve()).as_posix()
+
+
+def path_of(source: str, config: PipelineConfig) -> Path:
+    """The file a source name stands for; only names inside data/raw/ are accepted."""
+    relative = Path(source.removeprefix("data/"))
+    raw_dir = (config.data_dir / "raw").resolve()
+    path = (config.data_dir / relative).resolve()
+    if relative.is_absolute() or not path.is_relative_to(raw_dir):
+        raise IngestError(
+            source, "not a file under data/raw/", fix="name files as data/raw/<name>.csv"
+        )
+    return path
 
 
 def table_for(path: Path, raw_dir: Path) -> str:
@@ -103,8 +124,7 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
     started = time.monotonic()
     started_at = datetime.now(UTC)
     raw_dir = config.data_dir / "raw"
-    # Files are named as users see them in the spec's layout, whatever the data dir's path.
-    source = "data/" + path.resolve().relative_to(config.data_dir.resolve()).as_posix()
+    source = source_name(path, config)
     if not path.is_file():
         raise IngestError(source, "file not found", fix="check the path")
     table = table_for(path, raw_dir)
@@ -122,7 +142,7 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
         # (Trino down) must not hide the original error.
         failed = LedgerEntry(
             source, sha, table, None, None, None, None, started_at, datetime.now(UTC),
-            "failed", str(error)[:2000],
+            "rejected" if isinstance(error, IngestError) else "failed", str(error)[:2000],
         )  # fmt: skip
         with contextlib.suppress(Exception):
             record(trino, failed)

@@ -23,7 +23,9 @@ _COLUMNS = (
     ("snapshot_id", "bigint"),
     ("started_at", "timestamp(6) with time zone"),
     ("finished_at", "timestamp(6) with time zone"),
-    ("status", "varchar"),  # loaded | failed
+    # loaded | rejected (the file itself cannot be loaded: fix it) | failed (anything else:
+    # a later run tries again)
+    ("status", "varchar"),
     ("message", "varchar"),
 )
 
@@ -56,6 +58,19 @@ def last_load(trino: Trino, file_path: str) -> tuple[str, int] | None:
         [file_path],
     )
     return (str(rows[0][0]), int(rows[0][1])) if rows else None
+
+
+def latest_attempts(trino: Trino) -> dict[str, tuple[str, str]]:
+    """file path -> (content hash, status) of each file's most recent load attempt."""
+    if not trino.table_exists(LEDGER):
+        return {}
+    rows = trino.query(
+        "SELECT file_path, sha256, status FROM ("
+        " SELECT file_path, sha256, status, row_number() OVER"
+        " (PARTITION BY file_path ORDER BY finished_at DESC) AS recency"
+        f" FROM {trino.table(LEDGER)}) WHERE recency = 1"
+    )
+    return {str(path): (str(sha), str(status)) for path, sha, status in rows}
 
 
 def record(trino: Trino, entry: LedgerEntry) -> None:

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
+import { ingestViaAirflow } from "../airflow/ingest-via-airflow.ts";
 import { bootstrap, trinoClient } from "../bootstrap/bootstrap.ts";
 import { envFile } from "../config/paths.ts";
 import { loadSettings, type Settings } from "../config/settings.ts";
@@ -127,14 +128,11 @@ export const commands: Record<string, Command> = {
 
   async ingest(options) {
     if (options.args.length === 0)
-      throw new UserError("Which files? Usage: lakehouse ingest --direct FILE...");
-    if (!options.direct) {
-      throw new UserError(
-        "Loading through Airflow is not part of this version yet. Run `./lakehouse ingest --direct FILE...` to load files directly.",
-      );
-    }
+      throw new UserError("Which files? Usage: lakehouse ingest FILE... (or --direct FILE...)");
     const s = loadSettings();
-    const outcomes = await ingestDirect(s, options.args, reporter);
+    const outcomes = options.direct
+      ? await ingestDirect(s, options.args, reporter)
+      : await ingestViaAirflow(s, options.args, reporter);
     printOutcomes(s, outcomes);
     return outcomes.some((o) => o.status === "failed") ? 1 : 0;
   },

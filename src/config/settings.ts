@@ -82,6 +82,16 @@ const schema = z.object({
     .regex(/^\d+[mMgG]$/, "must be a JVM heap size such as 512M")
     .default("512M"),
   LAKEHOUSE_START_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(180),
+  AIRFLOW_FERNET_KEY: secret,
+  AIRFLOW_API_SECRET: secret,
+  AIRFLOW_ADMIN_PASSWORD: secret,
+  // Tasks one Celery worker runs at once. Loads queue in their own pool of one either way.
+  AIRFLOW_WORKER_CONCURRENCY: z.coerce.number().int().positive().default(2),
+  // How long Iceberg keeps old snapshots and unreferenced files (Trino's minimum is 7d).
+  LAKEHOUSE_SNAPSHOT_RETENTION: z
+    .string()
+    .regex(/^\d+(ms|s|m|h|d)$/, "must be a duration such as 7d or 12h")
+    .default("7d"),
 });
 
 export interface Settings {
@@ -98,6 +108,14 @@ export interface Settings {
   };
   trino: { heap: string; catalog: string; schema: string };
   icebergRest: { heap: string };
+  airflow: {
+    fernetKey: Secret;
+    apiSecret: Secret;
+    adminUser: string;
+    adminPassword: Secret;
+    workerConcurrency: number;
+  };
+  snapshotRetention: string;
   startTimeoutMs: number;
   paths: { root: string; cache: string; state: string; data: string; envFile: string };
 }
@@ -166,6 +184,14 @@ export function loadSettings(options: { env?: Env; createSecrets?: boolean } = {
     },
     trino: { heap: s.TRINO_HEAP, catalog: "iceberg", schema: s.LAKEHOUSE_SCHEMA },
     icebergRest: { heap: s.ICEBERG_REST_HEAP },
+    airflow: {
+      fernetKey: s.AIRFLOW_FERNET_KEY,
+      apiSecret: s.AIRFLOW_API_SECRET,
+      adminUser: "admin",
+      adminPassword: s.AIRFLOW_ADMIN_PASSWORD,
+      workerConcurrency: s.AIRFLOW_WORKER_CONCURRENCY,
+    },
+    snapshotRetention: s.LAKEHOUSE_SNAPSHOT_RETENTION,
     startTimeoutMs: s.LAKEHOUSE_START_TIMEOUT_SECONDS * 1000,
     paths: {
       root: projectRoot,

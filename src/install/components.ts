@@ -186,9 +186,14 @@ export function pythonEnvironment(name: string, prefix: string, requirements: st
   };
 }
 
-/** The environment the ingestion pipeline (airflow/lakehouse_pipeline) runs in. */
-export const pipelinePython = pythonEnvironment("Pipeline Python environment", "python-pipeline", [
+/**
+ * The one Python environment native mode runs Python in: Airflow (every process of it)
+ * and the ingestion pipeline its tasks import, from the lock file.
+ */
+export const airflowPython = pythonEnvironment("Airflow Python environment", "python-airflow", [
   "requirements.txt",
+  "requirements-airflow.in",
+  "requirements-airflow.lock",
 ]);
 
-export const COMPONENTS: readonly Component[] = [trino, icebergRest, seaweedfs, pipelinePython];
+export const COMPONENTS: readonly Component[] = [trino, icebergRest, seaweedfs, airflowPython];

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Reporter } from "../cli/reporter.ts";
 import { componentDir, ensureInstalled, isInstalled } from "./component.ts";
-import { COMPONENTS, icebergRest, pipelinePython, seaweedfs, trino } from "./components.ts";
+import { airflowPython, COMPONENTS, icebergRest, seaweedfs, trino } from "./components.ts";
 import {
   checkDisk,
   checkGo,
@@ -23,8 +23,8 @@ export interface InstalledTools {
   weed: string;
   postgresBin: string;
   valkeyServer: string;
-  /** The interpreter of the pipeline's Python environment. */
-  pipelinePython: string;
+  /** The interpreter of the Python environment Airflow and the pipeline run in. */
+  python: string;
 }
 
 /** True when `install` has nothing left to do. */
@@ -87,6 +87,6 @@ export function installedTools(cache: string): InstalledTools {
     weed: join(componentDir(cache, seaweedfs), "weed"),
     postgresBin: findPostgresBin() as string,
     valkeyServer: (findValkey() as NonNullable<ReturnType<typeof findValkey>>).server,
-    pipelinePython: join(componentDir(cache, pipelinePython), "bin", "python"),
+    python: join(componentDir(cache, airflowPython), "bin", "python"),
   };
 }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { dim, type Reporter } from "../cli/reporter.ts";
 import { UserError } from "../cli/user-error.ts";
@@ -17,6 +17,7 @@ export function pipelineEnv(s: Settings): Record<string, string> {
     LAKEHOUSE_BUCKET: s.s3.bucket,
     LAKEHOUSE_SCHEMA: s.trino.schema,
     LAKEHOUSE_DATA_DIR: s.paths.data,
+    LAKEHOUSE_SNAPSHOT_RETENTION: s.snapshotRetention,
     PYTHONPATH: join(s.paths.root, "airflow"),
   };
 }
@@ -40,7 +41,10 @@ export function intoRawZone(s: Settings, file: string): string {
   if (!relative(raw, absolute).startsWith("..")) return absolute;
   mkdirSync(raw, { recursive: true });
   const target = join(raw, basename(absolute));
-  copyFileSync(absolute, target);
+  // Copied under a hidden name, then renamed: the scheduled scan never sees half a file.
+  const partial = join(raw, `.${basename(absolute)}.partial`);
+  copyFileSync(absolute, partial);
+  renameSync(partial, target);
   return target;
 }
 
@@ -54,7 +58,7 @@ export function ingestDirect(
   const paths = files.map((f) => intoRawZone(s, f));
   const done = reporter.step(`Loading ${paths.length} file(s) into iceberg.${s.trino.schema}`);
   return new Promise((resolveAll, reject) => {
-    const child = spawn(tools.pipelinePython, ["-m", "lakehouse_pipeline", "ingest", ...paths], {
+    const child = spawn(tools.python, ["-m", "lakehouse_pipeline", "ingest", ...paths], {
       env: { ...process.env, ...pipelineEnv(s) },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -1,4 +1,8 @@
+import { join } from "node:path";
 import type { PortName, Settings } from "../config/settings.ts";
+import { componentDir } from "../install/component.ts";
+import { airflowPython } from "../install/components.ts";
+import { airflowEnv, CELERY_APP } from "../runtime/native/airflow.ts";
 import { type ReadinessCheck, Wait } from "./wait/index.ts";
 
 /** A port a service listens on: the host side comes from settings, the container side is fixed. */
@@ -30,6 +34,22 @@ export interface ServiceDefinition {
 const host = (s: Settings) => s.bindHost;
 const http = (s: Settings, port: PortName, path = "") =>
   `http://${host(s)}:${s.ports[port]}${path}`;
+
+/**
+ * Airflow's own health report: the metadata database, and whether the scheduler,
+ * DAG processor and triggerer have sent a heartbeat lately (`airflow jobs check` reads the
+ * same heartbeats, but starts a Python process per probe). None: only the API server.
+ */
+const airflowHealth = (s: Settings, component?: string) =>
+  Wait.forHttp(http(s, "AIRFLOW_PORT", "/api/v2/monitor/health"), {
+    body: (text) => {
+      const health = JSON.parse(text) as Record<string, { status?: string | null }>;
+      return !component || health[component]?.status === "healthy";
+    },
+  });
+
+/** The Airflow processes all need the database, the broker, S3 and Trino. */
+const AIRFLOW_DEPENDENCIES = ["postgres", "valkey", "seaweedfs-s3", "trino"];
 
 export const CATALOGUE: readonly ServiceDefinition[] = [
   {
@@ -127,6 +147,63 @@ export const CATALOGUE: readonly ServiceDefinition[] = [
         body: (text) => (JSON.parse(text) as { starting?: boolean }).starting === false,
       }),
     url: (s) => http(s, "TRINO_PORT", "/ui/"),
+  },
+  {
+    name: "airflow-apiserver",
+    containerName: "lakehouse-airflow-webserver",
+    role: "Airflow UI and REST API (the spec's webserver)",
+    ports: [{ setting: "AIRFLOW_PORT", containerPort: 8080, purpose: "Airflow UI and REST API" }],
+    dependsOn: AIRFLOW_DEPENDENCIES,
+    readiness: (s) => airflowHealth(s),
+    url: (s) => http(s, "AIRFLOW_PORT"),
+  },
+  {
+    name: "airflow-scheduler",
+    containerName: "lakehouse-airflow-scheduler",
+    role: "Airflow scheduler: starts DAG runs and queues their tasks",
+    ports: [],
+    dependsOn: [...AIRFLOW_DEPENDENCIES, "airflow-apiserver"],
+    readiness: (s) => airflowHealth(s, "scheduler"),
+  },
+  {
+    name: "airflow-dag-processor",
+    containerName: "lakehouse-airflow-dag-processor",
+    role: "Airflow DAG processor: parses the DAG files",
+    ports: [],
+    dependsOn: [...AIRFLOW_DEPENDENCIES, "airflow-apiserver"],
+    readiness: (s) => airflowHealth(s, "dag_processor"),
+  },
+  {
+    name: "airflow-triggerer",
+    containerName: "lakehouse-airflow-triggerer",
+    role: "Airflow triggerer: runs deferred tasks",
+    ports: [],
+    dependsOn: [...AIRFLOW_DEPENDENCIES, "airflow-apiserver"],
+    readiness: (s) => airflowHealth(s, "triggerer"),
+  },
+  {
+    name: "airflow-worker",
+    containerName: "lakehouse-airflow-worker",
+    role: "Celery worker: runs the tasks (CSV loads)",
+    ports: [],
+    dependsOn: [...AIRFLOW_DEPENDENCIES, "airflow-apiserver"],
+    // The worker answers a broadcast ping through the broker once it consumes tasks.
+    readiness: (s) =>
+      Wait.forCommand(
+        join(componentDir(s.paths.cache, airflowPython), "bin", "python"),
+        ["-m", "celery", "--app", CELERY_APP, "inspect", "ping", "--timeout", "5"],
+        { env: airflowEnv(s), stdout: /pong/, timeoutMs: 30_000 },
+      ),
+  },
+  {
+    name: "airflow-flower",
+    containerName: "lakehouse-airflow-flower",
+    role: "Flower: Celery workers and task queues",
+    ports: [{ setting: "FLOWER_PORT", containerPort: 5555, purpose: "Celery monitoring UI" }],
+    dependsOn: ["valkey", "airflow-apiserver"],
+    // It asks for the Airflow login: 401 means it is serving.
+    readiness: (s) => Wait.forHttp(http(s, "FLOWER_PORT", "/"), { statuses: [200, 401] }),
+    url: (s) => http(s, "FLOWER_PORT"),
   },
 ];
 

@@ -199,7 +199,7 @@ describe("CSV ingestion (direct)", () => {
     writeFileSync(file, `${[...salesLines(200_000, 7)].join("\n")}\n`);
     const settings = stack.settings();
     const child = spawn(
-      installedTools(settings.paths.cache).pipelinePython,
+      installedTools(settings.paths.cache).python,
       ["-m", "lakehouse_pipeline", "ingest", file],
       {
         env: { ...process.env, ...pipelineEnv(settings) },

@@ -345,7 +345,7 @@ describe("docker-compose.yml matches the service catalogue (native mode)", () =>
         /^redis:\/\/:\$\{VALKEY_PASSWORD:\?[^}]+\}@valkey:6379\/0$/,
       );
       expect(env.AIRFLOW__CELERY__RESULT_BACKEND, name).toMatch(
-        /^db\+postgresql:\/\/.+@postgres:5432\/airflow$/,
+        /^db\+postgresql\+psycopg2:\/\/.+@postgres:5432\/airflow$/,
       );
       expect(env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN, name).toMatch(/@postgres:5432\/airflow$/);
     }

@@ -1,5 +1,6 @@
 import type { Settings } from "../../config/settings.ts";
 import type { InstalledTools } from "../../install/installer.ts";
+import { airflowProcesses } from "./airflow.ts";
 import { icebergRestProcess } from "./iceberg-rest.ts";
 import { postgresProcess } from "./postgres.ts";
 import type { ProcessSpec } from "./process-spec.ts";
@@ -15,6 +16,7 @@ export function nativeProcesses(s: Settings, tools: InstalledTools): Record<stri
     ...seaweedfsProcesses(s, tools),
     "iceberg-rest": icebergRestProcess(s, tools),
     trino: trinoProcess(s, tools),
+    ...airflowProcesses(s, tools),
   };
 }
 

@@ -5,6 +5,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  realpathSync,
   rmSync,
   writeFileSync,
   writeSync,
@@ -152,7 +153,13 @@ function isSameProgram(record: PidRecord): boolean {
   try {
     // Some servers rewrite their title ("redis-server 127.0.0.1:6379"): compare the program only.
     const argv0 = readFileSync(`/proc/${record.pid}/cmdline`, "utf8").split(/[\0 ]/)[0] ?? "";
-    return basename(argv0) === basename(record.command);
+    if (basename(argv0) === basename(record.command)) return true;
+  } catch {
+    return false;
+  }
+  try {
+    // Others rewrite it entirely ("airflow api_server -- ..."): the executable still tells.
+    return realpathSync(`/proc/${record.pid}/exe`) === realpathSync(record.command);
   } catch {
     return false;
   }

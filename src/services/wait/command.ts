@@ -5,6 +5,8 @@ export interface CommandWaitOptions {
   /** Ready only if stdout matches (e.g. PONG); exit code 0 is always required. */
   stdout?: RegExp;
   env?: Record<string, string>;
+  /** How long one probe may take; 5 s by default. */
+  timeoutMs?: number;
 }
 
 /** Runs a health command such as `pg_isready` or `redis-cli ping`, as the spec's table names. */
@@ -20,7 +22,7 @@ export function forCommand(
         execFile(
           command,
           args,
-          { timeout: 5000, env: { ...process.env, ...options.env } },
+          { timeout: options.timeoutMs ?? 5000, env: { ...process.env, ...options.env } },
           (error, stdout, stderr) => {
             if (error) {
               resolve(notReady((stderr || stdout || error.message).trim().split("\n")[0] ?? ""));

@@ -1,0 +1,99 @@
+"""CSV files in data/raw/ -> Iceberg tables. Wiring only: the logic is lakehouse_pipeline."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+DOC = """
+### CSV files in `data/raw/` → Iceberg tables
+
+Every minute this DAG looks for CSV files under `data/raw/` that are new or changed since
+their last load (the ledger table `iceberg.lakehouse._ingest_log` decides; unchanged files
+cost nothing) and loads each in its own task:
+
+1. **validate**: types, required columns and formats (the optional
+   `data/raw/<table>.contract.yaml`), row by row; rows that break it go to
+   `iceberg.lakehouse.<table>__rejects` with the line number and the reason;
+2. **write** the accepted rows as Parquet to the raw zone, `s3://lakehouse/raw/<table>/`;
+3. **register** them in `iceberg.lakehouse.<table>` through Trino, replacing the rows an
+   earlier version of the same file left, in one atomic commit;
+4. **refresh** the dashboards.
+
+`data/raw/<name>.csv` and `data/raw/<name>/*.csv` both load into table `<name>`.
+
+**On demand**: `./lakehouse ingest FILE...` triggers a run for exactly those files (the
+`files` parameter, e.g. `["data/raw/orders.csv"]`).
+
+**Failures**: a file that cannot be loaded (not CSV, too many bad rows, a type that
+contradicts its table) fails its task at once, with the file, line, column and fix in the
+log, and is not tried again until it changes. Anything else is retried with backoff.
+Retries never duplicate rows. Loads run one at a time (pool `lakehouse_loads`): on a
+small machine that is the fastest order, and loads of one table never race.
+"""
+
+POOL = "lakehouse_loads"
+
+
+@dag(
+    dag_id="csv_to_iceberg",
+    schedule=timedelta(minutes=1),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    # Discovery is cheap and loads queue in the pool, so runs may overlap: an on-demand
+    # run never waits for a scheduled one.
+    max_active_runs=4,
+    doc_md=DOC,
+    tags=["lakehouse", "ingest"],
+    params={
+        "files": Param(
+            [],
+            type="array",
+            items={"type": "string"},
+            description="Files to load, as data/raw/<name>.csv. Empty: every new or changed file.",
+        )
+    },
+    default_args={
+        "retries": 3,
+        "retry_delay": timedelta(seconds=10),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=5),
+    },
+)
+def csv_to_iceberg() -> None:
+    @task
+    def find_files(params: dict[str, Any]) -> list[str]:
+        """The files named by the run's `files` parameter, or else every due file."""
+        from lakehouse_pipeline.orchestration import files_to_load
+
+        return files_to_load(list(params.get("files") or []))
+
+    @task(pool=POOL, map_index_template="{{ source }}")
+    def load(source: str) -> dict[str, object]:
+        """Validate, write Parquet to S3 and register one file; see the DAG's docs."""
+        from airflow.sdk import get_current_context
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from lakehouse_pipeline.errors import IngestError
+        from lakehouse_pipeline.orchestration import load_file
+
+        get_current_context()["source"] = source  # type: ignore[typeddict-unknown-key]
+        try:
+            return load_file(source)
+        except IngestError as error:
+            # The file's content is the problem: retrying cannot help.
+            raise AirflowFailException(str(error)) from error
+
+    @task(trigger_rule="none_failed_min_one_success")
+    def refresh_dashboards(results: list[dict[str, object]]) -> None:
+        from lakehouse_pipeline.orchestration import refresh_dashboards
+
+        refresh_dashboards(list(results))
+
+    refresh_dashboards(load.expand(source=find_files()))
+
+
+csv_to_iceberg()

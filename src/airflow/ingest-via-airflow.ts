@@ -1,0 +1,100 @@
+import { join, relative } from "node:path";
+import { dim, type Reporter } from "../cli/reporter.ts";
+import type { Settings } from "../config/settings.ts";
+import { type FileOutcome, intoRawZone } from "../pipeline/direct-ingest.ts";
+import { AirflowClient, type TaskInstance } from "./client.ts";
+
+export const INGEST_DAG = "csv_to_iceberg";
+/** The DAG's per-file task (airflow/dags/csv_to_iceberg.py). */
+const LOAD_TASK = "load";
+const FINISHED = new Set(["success", "failed"]);
+const POLL_MS = 1000;
+/** A run nobody picks up within this long points at a stopped scheduler or worker. */
+const QUEUED_TOO_LONG_MS = 180_000;
+
+/** How the DAG, the ledger and lineage name a file: data/raw/..., whatever the data dir. */
+export function sourceName(s: Settings, path: string): string {
+  return join("data", relative(s.paths.data, path)).split("\\").join("/");
+}
+
+/**
+ * Loads files through Airflow: copies them into data/raw/, triggers `csv_to_iceberg` for
+ * exactly these files, shows each file's task as it moves, and returns one outcome per
+ * file, with the failing task's log tail for a file that failed.
+ */
+export async function ingestViaAirflow(
+  s: Settings,
+  files: string[],
+  reporter: Reporter,
+): Promise<FileOutcome[]> {
+  const sources = files.map((f) => sourceName(s, intoRawZone(s, f)));
+  const airflow = new AirflowClient(s);
+  const run = await airflow.triggerDag(INGEST_DAG, { files: sources });
+  const done = reporter.step(
+    `Loading ${sources.length} file(s) through Airflow (${run.dag_run_id})`,
+  );
+  const started = Date.now();
+  const seen = new Map<string, string>();
+  let state = run.state;
+  let tasks: TaskInstance[] = [];
+  while (!FINISHED.has(state)) {
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    [{ state }, tasks] = await Promise.all([
+      airflow.dagRun(INGEST_DAG, run.dag_run_id),
+      airflow.taskInstances(INGEST_DAG, run.dag_run_id),
+    ]);
+    for (const task of tasks) {
+      // Before expansion the load task is one placeholder (map index -1): nothing to show.
+      if (task.task_id === LOAD_TASK && task.map_index < 0) continue;
+      // The run loads exactly `sources`, in this order.
+      const label =
+        task.task_id === LOAD_TASK
+          ? (sources[task.map_index] ?? String(task.map_index))
+          : task.task_id;
+      const now = task.state ?? "waiting";
+      if (seen.get(label) === now) continue;
+      seen.set(label, now);
+      const seconds = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
+      reporter.info(dim(`  ${seconds}s  ${label}: ${now}`));
+    }
+    if (state === "queued" && Date.now() - started > QUEUED_TOO_LONG_MS) {
+      throw new Error(
+        `Airflow has not started run ${run.dag_run_id} after ${QUEUED_TOO_LONG_MS / 1000}s: is the scheduler running? See ./lakehouse status`,
+      );
+    }
+  }
+  const loads = tasks.filter((t) => t.task_id === LOAD_TASK);
+  const outcomes = await Promise.all(
+    sources.map(async (source): Promise<FileOutcome> => {
+      const task = loads.find((t) => sources[t.map_index] === source);
+      if (task?.state === "success")
+        return airflow.result<FileOutcome>(INGEST_DAG, run.dag_run_id, task);
+      const log = task ? await airflow.log(INGEST_DAG, run.dag_run_id, task) : [];
+      return { file: source, status: "failed", error: failureMessage(source, task, log) };
+    }),
+  );
+  const count = (status: FileOutcome["status"]) =>
+    outcomes.filter((o) => o.status === status).length;
+  done(`${count("loaded")} loaded, ${count("unchanged")} unchanged, ${count("failed")} failed`);
+  if (state === "failed" && outcomes.every((o) => o.status !== "failed")) {
+    // Every file loaded but a later step (the dashboards' refresh) failed.
+    const failed = tasks.filter((t) => t.state === "failed").map((t) => t.task_id);
+    reporter.warn(`run ${run.dag_run_id} failed in ${failed.join(", ")}; see the Airflow UI`);
+  }
+  return outcomes;
+}
+
+/** The error the task raised (the pipeline's "file, line, column: what. Fix: how"), then the log's tail. */
+function failureMessage(source: string, task: TaskInstance | undefined, log: string[]): string {
+  if (!task) return `${source}: no load task ran for it; see the Airflow UI`;
+  const raised = log.find((line) => line.startsWith("AirflowFailException: "));
+  const reason =
+    raised?.slice("AirflowFailException: ".length) ??
+    [...log].reverse().find((line) => /^\w*(Error|Exception): /.test(line));
+  const tail = log
+    .filter((line) => !/^(\w+: )?::(end)?group::/.test(line))
+    .slice(-12)
+    .map((line) => `    ${line}`)
+    .join("\n");
+  return `${reason ?? `${source}: the load failed (${task.state})`}\n  Log tail (task ${task.task_id}[${task.map_index}], try ${task.try_number}):\n${tail}`;
+}

@@ -1,0 +1,143 @@
+import { execFile } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type { Settings } from "../../config/settings.ts";
+import type { InstalledTools } from "../../install/installer.ts";
+import { pipelineEnv } from "../../pipeline/direct-ingest.ts";
+import type { ProcessSpec } from "./process-spec.ts";
+
+const exec = promisify(execFile);
+
+/** The pool every load runs in (airflow/dags/csv_to_iceberg.py names it too). */
+export const LOAD_POOL = "lakehouse_loads";
+/** Celery's app inside the Celery provider, for `celery inspect ping`. */
+export const CELERY_APP = "airflow.providers.celery.executors.celery_executor.app";
+
+const airflowHome = (s: Settings) => join(s.paths.state, "airflow");
+const passwordsFile = (s: Settings) => join(airflowHome(s), "simple_auth_manager_passwords.json");
+
+/**
+ * Airflow's configuration, as AIRFLOW__SECTION__KEY variables: every Airflow process gets
+ * the same set, so they agree on the database, broker, secrets and the API's address.
+ * docker-compose.yml sets the same keys with container hostnames.
+ */
+export function airflowEnv(s: Settings): Record<string, string> {
+  const pg = `${s.postgres.user}:${encodeURIComponent(s.postgres.password.reveal())}@127.0.0.1:${s.ports.POSTGRES_PORT}/airflow`;
+  const api = `http://127.0.0.1:${s.ports.AIRFLOW_PORT}`;
+  return {
+    ...pipelineEnv(s),
+    AIRFLOW_HOME: airflowHome(s),
+    AIRFLOW__CORE__EXECUTOR: "CeleryExecutor",
+    AIRFLOW__CORE__LOAD_EXAMPLES: "False",
+    AIRFLOW__CORE__DAGS_FOLDER: join(s.paths.root, "airflow", "dags"),
+    // New DAGs run without someone first switching them on in the UI.
+    AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION: "False",
+    AIRFLOW__CORE__FERNET_KEY: s.airflow.fernetKey.reveal(),
+    AIRFLOW__CORE__EXECUTION_API_SERVER_URL: `${api}/execution/`,
+    // Airflow 3's built-in login: one admin, whose password `lakehouse` writes (see below).
+    AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS: `${s.airflow.adminUser}:admin`,
+    AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE: passwordsFile(s),
+    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: `postgresql+psycopg2://${pg}`,
+    AIRFLOW__CELERY__BROKER_URL: `redis://:${encodeURIComponent(s.valkey.password.reveal())}@127.0.0.1:${s.ports.VALKEY_PORT}/0`,
+    AIRFLOW__CELERY__RESULT_BACKEND: `db+postgresql+psycopg2://${pg}`,
+    AIRFLOW__CELERY__WORKER_CONCURRENCY: String(s.airflow.workerConcurrency),
+    AIRFLOW__CELERY__FLOWER_HOST: s.bindHost,
+    AIRFLOW__CELERY__FLOWER_PORT: String(s.ports.FLOWER_PORT),
+    // Flower can revoke tasks and shows their arguments: same login as Airflow's.
+    AIRFLOW__CELERY__FLOWER_BASIC_AUTH: `${s.airflow.adminUser}:${s.airflow.adminPassword.reveal()}`,
+    AIRFLOW__API__HOST: s.bindHost,
+    AIRFLOW__API__PORT: String(s.ports.AIRFLOW_PORT),
+    AIRFLOW__API__WORKERS: "1",
+    AIRFLOW__API__BASE_URL: api,
+    // Every process signs and checks task tokens with the same secret.
+    AIRFLOW__API__SECRET_KEY: s.airflow.apiSecret.reveal(),
+    AIRFLOW__API_AUTH__JWT_SECRET: s.airflow.apiSecret.reveal(),
+    AIRFLOW__LOGGING__BASE_LOG_FOLDER: join(airflowHome(s), "logs"),
+    // A task whose worker died is noticed after this long and retried (default: 5 minutes).
+    AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT: "60",
+    // The DAG folder is ours and small: look for changes often, with one parser process.
+    AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL: "30",
+    AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES: "1",
+  };
+}
+
+/** `python -m airflow ARGS` in Airflow's environment; resolves with its stdout. */
+export async function airflowCli(s: Settings, tools: InstalledTools, args: string[]) {
+  try {
+    const { stdout } = await exec(tools.python, ["-m", "airflow", ...args], {
+      env: { ...process.env, ...airflowEnv(s) },
+      cwd: airflowHome(s),
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return stdout;
+  } catch (error) {
+    // A Python traceback ends with what went wrong: keep the end, not the whole stack.
+    const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message);
+    const end = stderr.trimEnd().split("\n").slice(-8).join("\n");
+    throw new Error(`airflow ${args.join(" ")} failed:\n${end}`);
+  }
+}
+
+/**
+ * The Airflow processes. Every one is `python -m airflow`, never the `airflow` script:
+ * the environment was built in a temporary folder and moved, so its scripts' first lines
+ * point to a path that no longer exists. Log servers are skipped: they listen on every
+ * interface, and here every process reads the same local log folder anyway.
+ */
+export function airflowProcesses(s: Settings, tools: InstalledTools): Record<string, ProcessSpec> {
+  const home = airflowHome(s);
+  const airflow = (args: string[], extra: Partial<ProcessSpec> = {}): ProcessSpec => ({
+    command: tools.python,
+    args: ["-m", "airflow", ...args],
+    env: airflowEnv(s),
+    cwd: home,
+    ...extra,
+  });
+  return {
+    "airflow-apiserver": airflow(
+      ["api-server", "--host", s.bindHost, "--port", String(s.ports.AIRFLOW_PORT)],
+      {
+        // Runs before the API server, which every other Airflow process waits for: the
+        // database schema is current and the login and load pool exist before anything runs.
+        async prepare() {
+          mkdirSync(join(home, "logs"), { recursive: true, mode: 0o700 });
+          writeFileSync(
+            passwordsFile(s),
+            JSON.stringify({ [s.airflow.adminUser]: s.airflow.adminPassword.reveal() }),
+            { mode: 0o600 },
+          );
+          await airflowCli(s, tools, ["db", "migrate"]);
+          await airflowCli(s, tools, [
+            "pools",
+            "set",
+            LOAD_POOL,
+            "1",
+            "CSV loads, one at a time: loads of one table never race",
+          ]);
+        },
+      },
+    ),
+    "airflow-scheduler": airflow(["scheduler", "--skip-serve-logs"]),
+    "airflow-dag-processor": airflow(["dag-processor"]),
+    "airflow-triggerer": airflow(["triggerer", "--skip-serve-logs"]),
+    "airflow-worker": airflow([
+      "celery",
+      "worker",
+      "--concurrency",
+      String(s.airflow.workerConcurrency),
+      "--skip-serve-logs",
+      // One worker on one machine: nothing to gossip or synchronise with.
+      "--without-gossip",
+      "--without-mingle",
+    ]),
+    "airflow-flower": airflow([
+      "celery",
+      "flower",
+      "--hostname",
+      s.bindHost,
+      "--port",
+      String(s.ports.FLOWER_PORT),
+    ]),
+  };
+}
