@@ -72,6 +72,20 @@ export class AirflowClient {
     }
   }
 
+  /** Waits until the DAG processor has parsed `dagId` (it is not there right after a start). */
+  async waitForDag(dagId: string, timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.request("GET", `/api/v2/dags/${dagId}`);
+        return;
+      } catch (error) {
+        if (!String(error).includes("HTTP 404") || Date.now() > deadline) throw error;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
   triggerDag(dagId: string, conf: Record<string, unknown>): Promise<DagRun> {
     return this.request("POST", `/api/v2/dags/${dagId}/dagRuns`, { logical_date: null, conf });
   }

@@ -29,6 +29,7 @@ export async function ingestViaAirflow(
 ): Promise<FileOutcome[]> {
   const sources = files.map((f) => sourceName(s, intoRawZone(s, f)));
   const airflow = new AirflowClient(s);
+  await airflow.waitForDag(INGEST_DAG);
   const run = await airflow.triggerDag(INGEST_DAG, { files: sources });
   const done = reporter.step(
     `Loading ${sources.length} file(s) through Airflow (${run.dag_run_id})`,

@@ -49,9 +49,18 @@ function chooseMode(options: CommandOptions): "native" | "docker" {
   return dockerEngineAnswers() ? "docker" : "native";
 }
 
+/** Who to log in as; the password itself stays in .env, out of terminals and logs. */
+function airflowLoginHint(s: Settings): string {
+  return `login ${s.airflow.adminUser}, password AIRFLOW_ADMIN_PASSWORD in ${s.paths.envFile}`;
+}
+
 function printWhereToLook(s: Settings, logs: string): void {
   const out = process.stdout;
   out.write(`\n${green(bold("The lakehouse is up."))}\n\n`);
+  out.write(
+    `  Airflow               http://${s.bindHost}:${s.ports.AIRFLOW_PORT}/   ${airflowLoginHint(s)}\n`,
+  );
+  out.write(`  Flower (Celery)       http://${s.bindHost}:${s.ports.FLOWER_PORT}/   same login\n`);
   out.write(
     `  Trino (SQL)           http://${s.bindHost}:${s.ports.TRINO_PORT}/ui/   catalog iceberg, schema ${s.trino.schema}\n`,
   );
@@ -113,10 +122,11 @@ export const commands: Record<string, Command> = {
     reporter.info(
       dim(`All services healthy after ${((Date.now() - started) / 1000).toFixed(1)}s.`),
     );
-    // Land what is in the drop zone (the sample on a first start); unchanged files are skipped.
+    // Land what is in the drop zone (the sample on a first start) through Airflow, as every
+    // load goes; unchanged files are skipped.
     const files = rawFiles(s);
     if (files.length > 0) {
-      const outcomes = await ingestDirect(s, files, reporter);
+      const outcomes = await ingestViaAirflow(s, files, reporter);
       printOutcomes(s, outcomes);
       if (outcomes.some((o) => o.status === "failed")) {
         reporter.warn("some files in data/raw were not loaded (above); the stack is up regardless");
@@ -177,6 +187,7 @@ export const commands: Record<string, Command> = {
       process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
     } else {
       printStatusTable(statuses);
+      process.stdout.write(`\nAirflow: ${airflowLoginHint(s)}\n`);
     }
     return statuses.every((x) => x.health === "healthy") ? 0 : 3;
   },

@@ -48,8 +48,8 @@ const airflowHealth = (s: Settings, component?: string) =>
     },
   });
 
-/** The Airflow processes all need the database, the broker, S3 and Trino. */
-const AIRFLOW_DEPENDENCIES = ["postgres", "valkey", "seaweedfs-s3", "trino"];
+/** The Airflow processes all need the database, the broker and Trino (and so S3). */
+const AIRFLOW_DEPENDENCIES = ["postgres", "valkey", "trino"];
 
 export const CATALOGUE: readonly ServiceDefinition[] = [
   {
