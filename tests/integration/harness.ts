@@ -2,6 +2,8 @@ import { execFile } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { AirflowClient } from "../../src/airflow/client.ts";
+import { INGEST_DAG } from "../../src/airflow/ingest-via-airflow.ts";
 import { loadSettings, PORT_DEFAULTS, type Settings } from "../../src/config/settings.ts";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -64,6 +66,13 @@ export class TestStack {
       );
     }
     return result;
+  }
+
+  /** Pauses `csv_to_iceberg`, so files written into data/raw/ are loaded only when asked. */
+  async pauseScheduledIngest(): Promise<void> {
+    const airflow = new AirflowClient(this.settings());
+    await airflow.waitForDag(INGEST_DAG);
+    await airflow.request("PATCH", `/api/v2/dags/${INGEST_DAG}`, { is_paused: true });
   }
 
   async destroy(): Promise<void> {

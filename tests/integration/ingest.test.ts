@@ -28,6 +28,8 @@ function ingest(...files: string[]) {
 beforeAll(async () => {
   mkdirSync(raw, { recursive: true });
   await stack.ok(["up"]);
+  // These tests load directly and kill loads on purpose: Airflow's every-minute scan stays out.
+  await stack.pauseScheduledIngest();
   trino = trinoClient(stack.settings());
 });
 

@@ -56,6 +56,24 @@ describe("native supervisor", () => {
     expect(isAlive(started.pid)).toBe(false);
   });
 
+  it("stops descendants that moved to a process group of their own", async () => {
+    const state = mkdtempSync(join(tmpdir(), "lakehouse-sup-"));
+    const supervisor = new Supervisor(state);
+    const childPid = join(state, "child.pid");
+    // Like an Airflow task: the service's child runs in its own process group (setsid).
+    supervisor.start("parent", {
+      command: "sh",
+      args: ["-c", `setsid sleep 60 & echo $! > ${childPid}; wait`],
+    });
+    expect(await until(() => readFileSync(childPid, { flag: "a+" }).toString().trim() !== "")).toBe(
+      true,
+    );
+    const child = Number(readFileSync(childPid, "utf8"));
+    expect(isAlive(child)).toBe(true);
+    expect(await supervisor.stop("parent", "SIGTERM", 2000)).toBe(true);
+    expect(isAlive(child)).toBe(false);
+  });
+
   it("does not mistake another program that reuses the pid for the service", () => {
     const state = mkdtempSync(join(tmpdir(), "lakehouse-sup-"));
     const supervisor = new Supervisor(state);

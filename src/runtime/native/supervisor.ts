@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   rmSync,
@@ -110,13 +111,16 @@ export class Supervisor {
     const pid = this.runningPid(name);
     rmSyncQuiet(this.pidPath(name));
     if (pid === undefined) return false;
+    // Taken before signalling: once their parent is gone, orphans are re-parented away.
+    const tree = processTree(pid);
     signalGroup(pid, signal);
     const deadline = Date.now() + timeoutMs;
     while (isAlive(pid) && Date.now() < deadline) await sleep(200);
-    if (isAlive(pid)) {
-      signalGroup(pid, "SIGKILL");
-      while (isAlive(pid)) await sleep(100);
-    }
+    // Whatever is left, including descendants in process groups of their own (Airflow
+    // runs each task in one), so that nothing outlives its service.
+    const left = [...new Set([...tree, ...processTree(pid)])].filter(isAlive);
+    for (const p of left) signalGroup(p, "SIGKILL");
+    while (left.some(isAlive)) await sleep(100);
     return true;
   }
 }
@@ -131,6 +135,28 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
       // Already gone.
     }
   }
+}
+
+/** `root` and all its descendants, from the parent links in /proc. */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const tree: number[] = [];
+  const queue = [root];
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    tree.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return tree;
 }
 
 export function isAlive(pid: number): boolean {

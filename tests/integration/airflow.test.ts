@@ -1,0 +1,211 @@
+import { execFile } from "node:child_process";
+import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AirflowClient } from "../../src/airflow/client.ts";
+import { INGEST_DAG } from "../../src/airflow/ingest-via-airflow.ts";
+import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
+import type { Reporter } from "../../src/cli/reporter.ts";
+import type { TrinoClient } from "../../src/clients/trino.ts";
+import { projectRoot } from "../../src/config/paths.ts";
+import { installedTools } from "../../src/install/installer.ts";
+import { airflowEnv } from "../../src/runtime/native/airflow.ts";
+import { NativeRuntime } from "../../src/runtime/native/native-runtime.ts";
+import { processTree, Supervisor } from "../../src/runtime/native/supervisor.ts";
+import { salesLines } from "../../src/sample/sales.ts";
+import { TestStack } from "./harness.ts";
+
+const exec = promisify(execFile);
+const stack = new TestStack();
+const dataDir = join(stack.dir, "data");
+const raw = join(dataDir, "raw");
+stack.env.LAKEHOUSE_DATA_DIR = dataDir;
+let trino: TrinoClient;
+
+const quiet: Reporter = { info() {}, warn() {}, step: () => () => {}, progress() {} };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function scalar<T>(sql: string): Promise<T> {
+  const result = await trino.query(sql);
+  return result.rows[0]?.[0] as T;
+}
+
+/** Polls `probe` until it returns a value, or fails the test after `timeoutMs`. */
+async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not after ${timeoutMs / 1000}s`);
+    await sleep(1000);
+  }
+}
+
+/** Rows in the table, or undefined while it does not exist or is still empty. */
+async function tableCount(table: string): Promise<number | undefined> {
+  const exists = await trino.query(`SHOW TABLES FROM iceberg.lakehouse LIKE '${table}'`);
+  if (exists.rows.length === 0) return undefined;
+  return Number(await scalar(`SELECT count(*) FROM iceberg.lakehouse.${table}`)) || undefined;
+}
+
+/** A CSV file the scheduled scan takes at once: its modification time is in the past. */
+function dropFile(path: string, text: string): void {
+  writeFileSync(path, text);
+  const past = new Date(Date.now() - 60_000);
+  utimesSync(path, past, past);
+}
+
+beforeAll(async () => {
+  mkdirSync(raw, { recursive: true });
+  await stack.ok(["up"]);
+  trino = trinoClient(stack.settings());
+});
+
+afterAll(async () => {
+  await stack.destroy();
+});
+
+describe("Airflow: the DAGs", () => {
+  it("every DAG file imports cleanly, without loading the pipeline's heavy modules", async () => {
+    const s = stack.settings();
+    const script = `
+import json, sys
+from airflow.models.dagbag import DagBag
+bag = DagBag(${JSON.stringify(join(projectRoot, "airflow", "dags"))})
+print(json.dumps({
+  "errors": {k: str(v) for k, v in bag.import_errors.items()},
+  "dags": {d.dag_id: {"tasks": sorted(d.task_ids), "doc": bool(d.doc_md)} for d in bag.dags.values()},
+  "heavy": sorted(m for m in ("pyarrow", "trino", "lakehouse_pipeline.extract") if m in sys.modules),
+}))`;
+    const { stdout } = await exec(installedTools(s.paths.cache).python, ["-c", script], {
+      env: { ...process.env, ...airflowEnv(s) },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const report = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}");
+    expect(report.errors).toEqual({});
+    expect(report.dags).toEqual({
+      csv_to_iceberg: { tasks: ["find_files", "load", "refresh_dashboards"], doc: true },
+      iceberg_maintenance: { tasks: ["list_tables", "maintain"], doc: true },
+    });
+    // Parsing runs every few seconds: the pipeline is imported inside tasks only.
+    expect(report.heavy).toEqual([]);
+  });
+
+  it("lands a CSV dropped into data/raw/ with nothing else: the scheduled run loads it", async () => {
+    dropFile(join(raw, "dropped.csv"), "city,visits,day\nOslo,10,2026-03-01\nRome,20,2026-03-02\n");
+    const count = await eventually("rows of dropped.csv in Trino", 180_000, () =>
+      tableCount("dropped"),
+    );
+    expect(count).toBe(2);
+    const rows = await trino.query(
+      "SELECT city, visits, CAST(day AS varchar), _source_file FROM iceberg.lakehouse.dropped ORDER BY city",
+    );
+    expect(rows.rows).toEqual([
+      ["Oslo", 10, "2026-03-01", "data/raw/dropped.csv"],
+      ["Rome", 20, "2026-03-02", "data/raw/dropped.csv"],
+    ]);
+  });
+
+  it("`lakehouse ingest` loads a file through Airflow and reports rows and table", async () => {
+    const outside = join(stack.dir, "orders.csv");
+    writeFileSync(outside, `${[...salesLines(500, 3)].join("\n")}\n`);
+    const result = await stack.run(["ingest", outside]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("data/raw/orders.csv → iceberg.lakehouse.orders: 500 rows");
+    expect(result.stderr).toMatch(/data\/raw\/orders\.csv: success/);
+    expect(await tableCount("orders")).toBe(500);
+    const ledger = await trino.query(
+      "SELECT status, rows_accepted, rows_rejected FROM iceberg.lakehouse._ingest_log WHERE file_path = 'data/raw/orders.csv'",
+    );
+    expect(ledger.rows).toEqual([["loaded", 500, 0]]);
+  });
+
+  it("`lakehouse ingest` of a bad file exits non-zero, names file and reason, touches no table", async () => {
+    const before = await scalar<number>("SELECT count(*) FROM iceberg.lakehouse.orders");
+    // Same table, but order_date now holds words: an incompatible type.
+    const lines = [...salesLines(20, 4)];
+    const header = (lines[0] ?? "").split(",");
+    const dateColumn = header.indexOf("order_date");
+    const broken = lines.map((line, i) => {
+      if (i === 0) return line;
+      const fields = line.split(",");
+      fields[dateColumn] = "soon";
+      return fields.join(",");
+    });
+    writeFileSync(join(raw, "orders.csv"), `${broken.join("\n")}\n`);
+    const result = await stack.run(["ingest", join(raw, "orders.csv")]);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toContain("data/raw/orders.csv");
+    expect(result.stdout).toMatch(/order_date/);
+    expect(result.stdout).toMatch(/Fix:/);
+    expect(result.stdout).toMatch(/Log tail/);
+    expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.orders")).toBe(before);
+  });
+
+  it("a Celery worker SIGKILLed mid-load comes back; the retried task loads every row once", async () => {
+    const s = stack.settings();
+    // Outside data/raw/: copied in by the command, so its own run is the first to see it.
+    const file = join(stack.dir, "resilient.csv");
+    writeFileSync(file, `${[...salesLines(300_000, 11)].join("\n")}\n`);
+    const ingest = stack.run(["ingest", file]);
+    // Kill the worker (its whole process group, the task included) the moment the load
+    // starts registering: its Parquet is written, the table's commit has not happened.
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const staging = await trino.query(
+        "SHOW TABLES FROM iceberg.lakehouse LIKE '\\_stage\\_resilient%' ESCAPE '\\'",
+      );
+      if (staging.rows.length > 0) break;
+      if (Date.now() > deadline) throw new Error("the load never reached registration");
+      await sleep(50);
+    }
+    const worker = new Supervisor(s.paths.state).runningPid("airflow-worker");
+    expect(worker).toBeDefined();
+    // As when its machine or container dies: the worker and every process under it,
+    // including the task, which Airflow runs in a process group of its own.
+    for (const pid of processTree(worker as number)) process.kill(pid, "SIGKILL");
+    await sleep(2000);
+    expect(new Supervisor(s.paths.state).runningPid("airflow-worker")).toBeUndefined();
+    // Bring it back, as `lakehouse up` would (only what is not running is started).
+    await new NativeRuntime(s, quiet).up();
+
+    const result = await ingest;
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+    expect(result.stdout).toContain("iceberg.lakehouse.resilient: 300000 rows");
+    expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.resilient")).toBe(300_000);
+    expect(await scalar("SELECT count(DISTINCT order_id) FROM iceberg.lakehouse.resilient")).toBe(
+      300_000,
+    );
+    // The killed try counted: Airflow retried the task.
+    const airflow = new AirflowClient(s);
+    const runs = await airflow.request<{ dag_runs: { dag_run_id: string }[] }>(
+      "GET",
+      `/api/v2/dags/${INGEST_DAG}/dagRuns?order_by=-start_date&limit=5`,
+    );
+    const tries = [];
+    for (const run of runs.dag_runs)
+      for (const t of await airflow.taskInstances(INGEST_DAG, run.dag_run_id))
+        if (t.task_id === "load" && t.rendered_map_index === "data/raw/resilient.csv")
+          tries.push(t.try_number);
+    expect(Math.max(...tries)).toBeGreaterThan(1);
+  });
+
+  it("two files of one table, ingested at the same time, both land exactly once", async () => {
+    mkdirSync(join(raw, "events"), { recursive: true });
+    const a = join(raw, "events", "a.csv");
+    const b = join(raw, "events", "b.csv");
+    writeFileSync(a, "event,amount\nopen,1\nclick,2\nclose,3\n");
+    writeFileSync(b, "event,amount\nopen,10\nbuy,20\n");
+    const [ra, rb] = await Promise.all([stack.run(["ingest", a]), stack.run(["ingest", b])]);
+    expect(ra.code, ra.stderr).toBe(0);
+    expect(rb.code, rb.stderr).toBe(0);
+    const rows = await trino.query(
+      "SELECT _source_file, count(*), sum(amount) FROM iceberg.lakehouse.events GROUP BY 1 ORDER BY 1",
+    );
+    expect(rows.rows).toEqual([
+      ["data/raw/events/a.csv", 3, 6],
+      ["data/raw/events/b.csv", 2, 30],
+    ]);
+  });
+});
