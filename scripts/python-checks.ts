@@ -10,10 +10,10 @@ import { componentDir, ensureInstalled } from "../src/install/component.ts";
 import { pythonEnvironment } from "../src/install/components.ts";
 
 const airflowDir = join(projectRoot, "airflow");
-// requirements-dev.txt includes requirements.txt (-r), so both pins name the folder.
+// requirements-dev.txt includes requirements.txt (-r), so both are hashed into its name.
 const devPython = pythonEnvironment("Python dev environment", "python-dev", [
-  "requirements.txt",
-  "requirements-dev.txt",
+  "airflow/requirements.txt",
+  "airflow/requirements-dev.txt",
 ]);
 
 const cache = cacheDir();

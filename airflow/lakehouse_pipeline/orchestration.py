@@ -6,6 +6,9 @@ Nothing here imports Airflow, so it is tested and type-checked like the rest of 
 from __future__ import annotations
 
 import logging
+import os
+import shlex
+import subprocess
 
 from .config import PipelineConfig
 from .discovery import due_files
@@ -40,9 +43,19 @@ def load_file(source: str) -> dict[str, object]:
 
 
 def refresh_dashboards(results: list[dict[str, object]]) -> None:
-    """The hook dashboards hang on: called once per run after its loads succeeded."""
+    """Once per run, after its loads: new tables get their dashboards, changed tables their
+    columns (LAKEHOUSE_DASHBOARDS_COMMAND, `lakehouse dashboards` in native mode)."""
     loaded = sorted({str(r["table"]) for r in results if r.get("status") == "loaded"})
     log.info("tables changed: %s", ", ".join(loaded) or "none")
+    command = os.environ.get("LAKEHOUSE_DASHBOARDS_COMMAND")
+    if not loaded or not command:
+        return
+    done = subprocess.run(
+        shlex.split(command), capture_output=True, text=True, timeout=600, check=False
+    )
+    log.info("%s\n%s", command, (done.stdout + done.stderr).strip())
+    if done.returncode != 0:
+        raise RuntimeError(f"{command} exited {done.returncode}: {done.stderr.strip()[-2000:]}")
 
 
 def maintained_tables() -> list[str]:

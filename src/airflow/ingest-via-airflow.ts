@@ -38,7 +38,11 @@ export async function ingestViaAirflow(
   const seen = new Map<string, string>();
   let state = run.state;
   let tasks: TaskInstance[] = [];
-  while (!FINISHED.has(state)) {
+  // Done when every file's load has finished: the dashboards' refresh may still run after.
+  const loadsDone = () =>
+    tasks.filter((t) => t.task_id === LOAD_TASK && t.map_index >= 0 && FINISHED.has(t.state ?? ""))
+      .length === sources.length;
+  while (!FINISHED.has(state) && !loadsDone()) {
     await new Promise((r) => setTimeout(r, POLL_MS));
     [{ state }, tasks] = await Promise.all([
       airflow.dagRun(INGEST_DAG, run.dag_run_id),
@@ -77,7 +81,9 @@ export async function ingestViaAirflow(
   const count = (status: FileOutcome["status"]) =>
     outcomes.filter((o) => o.status === status).length;
   done(`${count("loaded")} loaded, ${count("unchanged")} unchanged, ${count("failed")} failed`);
-  if (state === "failed" && outcomes.every((o) => o.status !== "failed")) {
+  if (!FINISHED.has(state)) {
+    reporter.info(dim(`  dashboards refresh in the background (run ${run.dag_run_id})`));
+  } else if (state === "failed" && outcomes.every((o) => o.status !== "failed")) {
     // Every file loaded but a later step (the dashboards' refresh) failed.
     const failed = tasks.filter((t) => t.state === "failed").map((t) => t.task_id);
     reporter.warn(`run ${run.dag_run_id} failed in ${failed.join(", ")}; see the Airflow UI`);

@@ -10,6 +10,7 @@ import { type FileOutcome, ingestDirect, rawFiles } from "../pipeline/direct-ing
 import { compose, composeAvailable } from "../runtime/docker/compose.ts";
 import { NativeRuntime, tail } from "../runtime/native/native-runtime.ts";
 import { findService } from "../services/catalogue.ts";
+import { provisionDashboards } from "../superset/provision.ts";
 import { runDoctor } from "./doctor.ts";
 import { bold, consoleReporter, dim, green, red, yellow } from "./reporter.ts";
 import { printStatusTable, printTable } from "./status-table.ts";
@@ -49,6 +50,14 @@ function chooseMode(options: CommandOptions): "native" | "docker" {
   return dockerEngineAnswers() ? "docker" : "native";
 }
 
+async function provisionWithProgress(s: Settings): Promise<void> {
+  const done = reporter.step("Provisioning Superset datasets and dashboards");
+  const result = await provisionDashboards(s);
+  done(
+    `${Object.keys(result.datasets).length} datasets, ${Object.keys(result.dashboards).length} dashboards`,
+  );
+}
+
 /** Who to log in as; the password itself stays in .env, out of terminals and logs. */
 function airflowLoginHint(s: Settings): string {
   return `login ${s.airflow.adminUser}, password AIRFLOW_ADMIN_PASSWORD in ${s.paths.envFile}`;
@@ -57,6 +66,9 @@ function airflowLoginHint(s: Settings): string {
 function printWhereToLook(s: Settings, logs: string): void {
   const out = process.stdout;
   out.write(`\n${green(bold("The lakehouse is up."))}\n\n`);
+  out.write(
+    `  Superset (dashboards) http://${s.bindHost}:${s.ports.SUPERSET_PORT}/superset/dashboard/sales/   login ${s.superset.adminUser}, password SUPERSET_ADMIN_PASSWORD in ${s.paths.envFile}\n`,
+  );
   out.write(
     `  Airflow               http://${s.bindHost}:${s.ports.AIRFLOW_PORT}/   ${airflowLoginHint(s)}\n`,
   );
@@ -132,6 +144,7 @@ export const commands: Record<string, Command> = {
         reporter.warn("some files in data/raw were not loaded (above); the stack is up regardless");
       }
     }
+    await provisionWithProgress(s);
     printWhereToLook(s, runtime.supervisor.logDir);
     return 0;
   },
@@ -145,6 +158,12 @@ export const commands: Record<string, Command> = {
       : await ingestViaAirflow(s, options.args, reporter);
     printOutcomes(s, outcomes);
     return outcomes.some((o) => o.status === "failed") ? 1 : 0;
+  },
+
+  async dashboards() {
+    const s = loadSettings();
+    await provisionWithProgress(s);
+    return 0;
   },
 
   async sql(options) {

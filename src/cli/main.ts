@@ -11,11 +11,13 @@ const USAGE = `${bold("lakehouse")} — CSV files in, Iceberg tables and dashboa
 Usage: lakehouse <command> [options]
 
 Commands:
-  up [--native|--docker]   install what is missing, start the stack, create buckets and schema
+  up [--native|--docker]   install what is missing, start the stack, load data/raw/, provision dashboards
   down                     stop every service, keep all data
   status [--json]          each service's state, health, URL and log file
   logs <service> [-n N]    the last N lines (default 50) of a service's log
-  ingest --direct FILE...  load CSV files into Iceberg tables now, without Airflow
+  ingest FILE...           load CSV files now through Airflow, following each file's task
+  ingest --direct FILE...  the same load without Airflow (debugging, benchmarks)
+  dashboards               create or update Superset's datasets and dashboards (idempotent)
   sql "STATEMENT"          run one SQL statement on Trino (catalog iceberg, schema lakehouse)
   install                  download and build what native mode runs (idempotent)
   doctor                   check ports, memory, disk and tool versions, with fixes

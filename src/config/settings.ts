@@ -85,6 +85,10 @@ const schema = z.object({
   AIRFLOW_FERNET_KEY: secret,
   AIRFLOW_API_SECRET: secret,
   AIRFLOW_ADMIN_PASSWORD: secret,
+  SUPERSET_SECRET_KEY: secret,
+  SUPERSET_ADMIN_PASSWORD: secret,
+  // How long Superset caches query results: how stale a dashboard may be after a load.
+  SUPERSET_DATA_CACHE_SECONDS: z.coerce.number().int().nonnegative().default(60),
   // Tasks one Celery worker runs at once. Loads queue in their own pool of one either way.
   AIRFLOW_WORKER_CONCURRENCY: z.coerce.number().int().positive().default(2),
   // How long Iceberg keeps old snapshots and unreferenced files (Trino's minimum is 7d).
@@ -115,12 +119,37 @@ export interface Settings {
     adminPassword: Secret;
     workerConcurrency: number;
   };
+  superset: {
+    secretKey: Secret;
+    adminUser: string;
+    adminPassword: Secret;
+    dataCacheSeconds: number;
+  };
   snapshotRetention: string;
   startTimeoutMs: number;
   paths: { root: string; cache: string; state: string; data: string; envFile: string };
 }
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * The variables that make a child `lakehouse` process (one Airflow starts, say) load these
+ * same settings: where .env and the state are, and everything `loadSettings` may have taken
+ * from the environment rather than from .env.
+ */
+export function settingsEnv(s: Settings): Record<string, string> {
+  return {
+    LAKEHOUSE_ENV_FILE: s.paths.envFile,
+    LAKEHOUSE_HOME: s.paths.state,
+    LAKEHOUSE_CACHE_DIR: s.paths.cache,
+    LAKEHOUSE_DATA_DIR: s.paths.data,
+    LAKEHOUSE_BIND_HOST: s.bindHost,
+    LAKEHOUSE_SCHEMA: s.trino.schema,
+    LAKEHOUSE_BUCKET: s.s3.bucket,
+    LAKEHOUSE_WAREHOUSE_BUCKET: s.s3.warehouseBucket,
+    ...Object.fromEntries(Object.entries(s.ports).map(([name, port]) => [name, String(port)])),
+  };
+}
 
 export class SettingsError extends Error {}
 
@@ -190,6 +219,12 @@ export function loadSettings(options: { env?: Env; createSecrets?: boolean } = {
       adminUser: "admin",
       adminPassword: s.AIRFLOW_ADMIN_PASSWORD,
       workerConcurrency: s.AIRFLOW_WORKER_CONCURRENCY,
+    },
+    superset: {
+      secretKey: s.SUPERSET_SECRET_KEY,
+      adminUser: "admin",
+      adminPassword: s.SUPERSET_ADMIN_PASSWORD,
+      dataCacheSeconds: s.SUPERSET_DATA_CACHE_SECONDS,
     },
     snapshotRetention: s.LAKEHOUSE_SNAPSHOT_RETENTION,
     startTimeoutMs: s.LAKEHOUSE_START_TIMEOUT_SECONDS * 1000,

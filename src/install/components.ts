@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { projectRoot } from "../config/paths.ts";
 import type { Component } from "./component.ts";
@@ -145,11 +145,12 @@ export const seaweedfs: Component = {
 };
 
 /**
- * A Python environment from pinned requirement files (under airflow/), in a folder named
- * by their hash, so a change of pins builds a new one beside the old.
+ * A Python environment from pinned requirement files (paths from the repository root; the
+ * last is installed, the others are what it includes), in a folder named by their hash,
+ * so a change of pins builds a new one beside the old.
  */
 export function pythonEnvironment(name: string, prefix: string, requirements: string[]): Component {
-  const files = requirements.map((file) => join(projectRoot, "airflow", file));
+  const files = requirements.map((file) => join(projectRoot, file));
   const hash = createHash("sha256");
   for (const file of files) hash.update(readFileSync(file));
   const version = hash.digest("hex").slice(0, 8);
@@ -176,7 +177,7 @@ export function pythonEnvironment(name: string, prefix: string, requirements: st
           files.at(-1) as string,
         ];
         await run(join(dir, "bin", "python"), pip, {
-          cwd: join(projectRoot, "airflow"),
+          cwd: dirname(files.at(-1) as string),
           maxBuffer: 64 * 1024 * 1024,
         });
       } finally {
@@ -191,9 +192,21 @@ export function pythonEnvironment(name: string, prefix: string, requirements: st
  * and the ingestion pipeline its tasks import, from the lock file.
  */
 export const airflowPython = pythonEnvironment("Airflow Python environment", "python-airflow", [
-  "requirements.txt",
-  "requirements-airflow.in",
-  "requirements-airflow.lock",
+  "airflow/requirements.txt",
+  "airflow/requirements-airflow.in",
+  "airflow/requirements-airflow.lock",
 ]);
 
-export const COMPONENTS: readonly Component[] = [trino, icebergRest, seaweedfs, airflowPython];
+/** Superset and its Trino driver, from services/superset/requirements.lock. */
+export const supersetPython = pythonEnvironment("Superset Python environment", "python-superset", [
+  "services/superset/requirements.in",
+  "services/superset/requirements.lock",
+]);
+
+export const COMPONENTS: readonly Component[] = [
+  trino,
+  icebergRest,
+  seaweedfs,
+  airflowPython,
+  supersetPython,
+];

@@ -1,7 +1,14 @@
 import { join } from "node:path";
 import type { Reporter } from "../cli/reporter.ts";
 import { componentDir, ensureInstalled, isInstalled } from "./component.ts";
-import { airflowPython, COMPONENTS, icebergRest, seaweedfs, trino } from "./components.ts";
+import {
+  airflowPython,
+  COMPONENTS,
+  icebergRest,
+  seaweedfs,
+  supersetPython,
+  trino,
+} from "./components.ts";
 import {
   checkDisk,
   checkGo,
@@ -25,6 +32,8 @@ export interface InstalledTools {
   valkeyServer: string;
   /** The interpreter of the Python environment Airflow and the pipeline run in. */
   python: string;
+  /** The interpreter of Superset's Python environment. */
+  supersetPython: string;
 }
 
 /** True when `install` has nothing left to do. */
@@ -88,5 +97,6 @@ export function installedTools(cache: string): InstalledTools {
     postgresBin: findPostgresBin() as string,
     valkeyServer: (findValkey() as NonNullable<ReturnType<typeof findValkey>>).server,
     python: join(componentDir(cache, airflowPython), "bin", "python"),
+    supersetPython: join(componentDir(cache, supersetPython), "bin", "python"),
   };
 }

@@ -205,6 +205,15 @@ export const CATALOGUE: readonly ServiceDefinition[] = [
     readiness: (s) => Wait.forHttp(http(s, "FLOWER_PORT", "/"), { statuses: [200, 401] }),
     url: (s) => http(s, "FLOWER_PORT"),
   },
+  {
+    name: "superset",
+    containerName: "lakehouse-superset",
+    role: "Dashboards over the Iceberg tables, through Trino",
+    ports: [{ setting: "SUPERSET_PORT", containerPort: 8088, purpose: "Dashboards and REST API" }],
+    dependsOn: ["postgres", "valkey", "trino"],
+    readiness: (s) => Wait.forHttp(http(s, "SUPERSET_PORT", "/health")),
+    url: (s) => http(s, "SUPERSET_PORT"),
+  },
 ];
 
 export function findService(name: string): ServiceDefinition {

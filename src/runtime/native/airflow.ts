@@ -1,13 +1,10 @@
-import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import type { Settings } from "../../config/settings.ts";
+import { type Settings, settingsEnv } from "../../config/settings.ts";
 import type { InstalledTools } from "../../install/installer.ts";
 import { pipelineEnv } from "../../pipeline/direct-ingest.ts";
 import type { ProcessSpec } from "./process-spec.ts";
-
-const exec = promisify(execFile);
+import { runSetupCommand } from "./run-setup-command.ts";
 
 /** The pool every load runs in (airflow/dags/csv_to_iceberg.py names it too). */
 export const LOAD_POOL = "lakehouse_loads";
@@ -27,6 +24,9 @@ export function airflowEnv(s: Settings): Record<string, string> {
   const api = `http://127.0.0.1:${s.ports.AIRFLOW_PORT}`;
   return {
     ...pipelineEnv(s),
+    // The dashboards' refresh step runs `lakehouse dashboards` with these same settings.
+    ...settingsEnv(s),
+    LAKEHOUSE_DASHBOARDS_COMMAND: `${join(s.paths.root, "lakehouse")} dashboards`,
     AIRFLOW_HOME: airflowHome(s),
     AIRFLOW__CORE__EXECUTOR: "CeleryExecutor",
     AIRFLOW__CORE__LOAD_EXAMPLES: "False",
@@ -63,20 +63,11 @@ export function airflowEnv(s: Settings): Record<string, string> {
 }
 
 /** `python -m airflow ARGS` in Airflow's environment; resolves with its stdout. */
-export async function airflowCli(s: Settings, tools: InstalledTools, args: string[]) {
-  try {
-    const { stdout } = await exec(tools.python, ["-m", "airflow", ...args], {
-      env: { ...process.env, ...airflowEnv(s) },
-      cwd: airflowHome(s),
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    return stdout;
-  } catch (error) {
-    // A Python traceback ends with what went wrong: keep the end, not the whole stack.
-    const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message);
-    const end = stderr.trimEnd().split("\n").slice(-8).join("\n");
-    throw new Error(`airflow ${args.join(" ")} failed:\n${end}`);
-  }
+export function airflowCli(s: Settings, tools: InstalledTools, args: string[]): Promise<string> {
+  return runSetupCommand(`airflow ${args.join(" ")}`, tools.python, ["-m", "airflow", ...args], {
+    env: airflowEnv(s),
+    cwd: airflowHome(s),
+  });
 }
 
 /**

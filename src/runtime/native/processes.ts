@@ -5,6 +5,7 @@ import { icebergRestProcess } from "./iceberg-rest.ts";
 import { postgresProcess } from "./postgres.ts";
 import type { ProcessSpec } from "./process-spec.ts";
 import { seaweedfsProcesses } from "./seaweedfs.ts";
+import { supersetProcess } from "./superset.ts";
 import { trinoProcess } from "./trino.ts";
 import { valkeyProcess } from "./valkey.ts";
 
@@ -17,6 +18,7 @@ export function nativeProcesses(s: Settings, tools: InstalledTools): Record<stri
     "iceberg-rest": icebergRestProcess(s, tools),
     trino: trinoProcess(s, tools),
     ...airflowProcesses(s, tools),
+    superset: supersetProcess(s, tools),
   };
 }
 
