@@ -42,17 +42,25 @@ export class SupersetClient {
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     this.auth ??= await this.login();
-    const response = await fetch(`${this.baseUrl}${path}`, {
-      method,
-      headers: {
-        Authorization: `Bearer ${this.auth.token}`,
-        "X-CSRFToken": this.auth.csrf,
-        Cookie: this.auth.cookie,
-        Referer: this.baseUrl,
-        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(120_000),
+    const auth = this.auth;
+    const send = () =>
+      fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${auth.token}`,
+          "X-CSRFToken": auth.csrf,
+          Cookie: auth.cookie,
+          Referer: this.baseUrl,
+          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(120_000),
+      });
+    // A kept-alive connection the server closed just as it was reused fails before the
+    // request reaches Superset: sending it once more is safe.
+    const response = await send().catch((error: Error) => {
+      if (error.name === "TimeoutError") throw error;
+      return send();
     });
     const text = await response.text();
     if (!response.ok) {

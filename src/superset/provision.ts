@@ -78,6 +78,7 @@ async function provision(s: Settings): Promise<ProvisionResult> {
     } else {
       const created = await superset.request<{ id: number }>("POST", "/api/v1/dataset/", {
         database,
+        catalog: s.trino.catalog,
         schema: s.trino.schema,
         table_name: table.name,
       });

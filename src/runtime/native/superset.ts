@@ -49,6 +49,10 @@ export function supersetProcess(s: Settings, tools: InstalledTools): ProcessSpec
       "8",
       "--timeout",
       "120",
+      // Longer than clients keep idle connections (Node's fetch: 4 s), so a request is never
+      // sent on a connection gunicorn is closing (its default is 2 s).
+      "--keep-alive",
+      "10",
       "--limit-request-line",
       "0",
       "--limit-request-field_size",
