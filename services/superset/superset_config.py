@@ -40,6 +40,10 @@ if _REDIS_URL:
 TALISMAN_ENABLED = False
 SESSION_COOKIE_SAMESITE = "Lax"
 
+# Iceberg columns are typed (date, timestamp), so there are no string formats to guess; and
+# the guesser queries Trino with the schema in the catalog's place, failing on every refresh.
+DATASET_AUTO_DETECT_DATETIME_FORMATS = False
+
 FEATURE_FLAGS = {
     "DASHBOARD_NATIVE_FILTERS": True,
     "DASHBOARD_RBAC": False,

@@ -21,13 +21,14 @@ interface Chart {
   slice_name: string;
 }
 
-async function chartValue(name: string, label: string): Promise<number> {
+/** The chart's value from Superset's chart-data API; `force` skips Superset's cache. */
+async function chartValue(name: string, label: string, force = true): Promise<number> {
   const charts = await superset.list<Chart>("chart", ["id", "slice_name"]);
   const chart = charts.find((c) => c.slice_name === name);
   if (!chart) throw new Error(`no chart "${name}"`);
   const data = await superset.request<{ result: { data: Record<string, number>[] }[] }>(
     "GET",
-    `/api/v1/chart/${chart.id}/data/?force=true`,
+    `/api/v1/chart/${chart.id}/data/${force ? "?force=true" : ""}`,
   );
   return Number(data.result[0]?.data[0]?.[label]);
 }
@@ -148,6 +149,28 @@ describe("Superset dashboards", () => {
       fullPage: true,
     });
     await page.close();
+  });
+
+  it("new rows show on the Sales dashboard within the cache time the README promises", async () => {
+    const cacheSeconds = stack.settings().superset.dataCacheSeconds;
+    const before = await chartValue("Sales · Revenue", "Revenue", false);
+    // A second file for the same table (data/raw/sales_sample/*.csv): 100000.00 more revenue.
+    mkdirSync(join(raw, "sales_sample"), { recursive: true });
+    const extra = join(raw, "sales_sample", "late_orders.csv");
+    writeFileSync(
+      extra,
+      "order_id,order_date,customer_id,customer_name,region,country,product,category,quantity,unit_price,discount,revenue\n" +
+        "900001,2025-12-31,C999999,Late Buyer,Europe,France,Leather Boots,Footwear,1,100000.00,0.00,100000.00\n",
+    );
+    const result = await stack.run(["ingest", extra]);
+    expect(result.code, result.stderr).toBe(0);
+    // Read as the dashboard reads (cache allowed), until the new total shows.
+    await expect
+      .poll(() => chartValue("Sales · Revenue", "Revenue", false), {
+        timeout: (cacheSeconds + 30) * 1000,
+        interval: 5000,
+      })
+      .toBeCloseTo(before + 100_000, 2);
   });
 
   it("a freshly ingested table gets its automatic dashboard, with its rows", async () => {
