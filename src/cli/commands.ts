@@ -50,9 +50,9 @@ function chooseMode(options: CommandOptions): "native" | "docker" {
   return dockerEngineAnswers() ? "docker" : "native";
 }
 
-async function provisionWithProgress(s: Settings): Promise<void> {
+async function provisionWithProgress(s: Settings, trinoUri?: string): Promise<void> {
   const done = reporter.step("Provisioning Superset datasets and dashboards");
-  const result = await provisionDashboards(s);
+  const result = await provisionDashboards(s, trinoUri);
   done(
     `${Object.keys(result.datasets).length} datasets, ${Object.keys(result.dashboards).length} dashboards`,
   );
@@ -123,6 +123,8 @@ export const commands: Record<string, Command> = {
       if (code !== 0)
         throw new UserError(`docker compose up failed (exit ${code}); see: docker compose logs`);
       await bootstrap(s, reporter);
+      // Inside the compose network Superset reaches Trino by its service name.
+      await provisionWithProgress(s, `trino://superset@trino:8080/iceberg/${s.trino.schema}`);
       printWhereToLook(s, "docker compose logs SERVICE");
       return 0;
     }

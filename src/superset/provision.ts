@@ -47,16 +47,20 @@ export interface ProvisionResult {
  * object is found again by its name (or slug) and updated, never created twice. Changes
  * made by hand to these charts and dashboards are overwritten; copies are left alone.
  */
-export function provisionDashboards(s: Settings): Promise<ProvisionResult> {
+/** `trinoUri` is how Superset reaches Trino: loopback natively, `trino:8080` in compose. */
+export function provisionDashboards(
+  s: Settings,
+  trinoUri = supersetTrinoUri(s),
+): Promise<ProvisionResult> {
   // One at a time: Airflow's refresh step and a user's `lakehouse dashboards` may overlap,
   // and two provisioners would both create what neither found.
   mkdirSync(s.paths.state, { recursive: true });
-  return withLock(join(s.paths.state, "provision.lock"), () => provision(s));
+  return withLock(join(s.paths.state, "provision.lock"), () => provision(s, trinoUri));
 }
 
-async function provision(s: Settings): Promise<ProvisionResult> {
+async function provision(s: Settings, trinoUri: string): Promise<ProvisionResult> {
   const superset = new SupersetClient(s);
-  const database = await ensureDatabase(superset, s);
+  const database = await ensureDatabase(superset, trinoUri);
   const tables = await lakehouseTables(s);
 
   const existing = await superset.list<Dataset>("dataset", [
@@ -115,10 +119,10 @@ async function provision(s: Settings): Promise<ProvisionResult> {
   return result;
 }
 
-async function ensureDatabase(superset: SupersetClient, s: Settings): Promise<number> {
+async function ensureDatabase(superset: SupersetClient, trinoUri: string): Promise<number> {
   const body = {
     database_name: DATABASE_NAME,
-    sqlalchemy_uri: supersetTrinoUri(s),
+    sqlalchemy_uri: trinoUri,
     expose_in_sqllab: true,
     allow_ctas: false,
     allow_cvas: false,

@@ -214,4 +214,20 @@ print(json.dumps({
       ["data/raw/events/b.csv", 2, 30],
     ]);
   });
+
+  it("iceberg_maintenance compacts, expires and cleans every table, leaving the rows as they were", async () => {
+    const airflow = new AirflowClient(stack.settings());
+    const before = await scalar<number>("SELECT count(*) FROM iceberg.lakehouse.events");
+    const run = await airflow.triggerDag("iceberg_maintenance", {});
+    const state = await eventually("the maintenance run to finish", 600_000, async () => {
+      const { state } = await airflow.dagRun("iceberg_maintenance", run.dag_run_id);
+      return state === "success" || state === "failed" ? state : undefined;
+    });
+    expect(state).toBe("success");
+    const maintained = (await airflow.taskInstances("iceberg_maintenance", run.dag_run_id))
+      .filter((t) => t.task_id === "maintain")
+      .map((t) => t.rendered_map_index);
+    expect(maintained).toEqual(expect.arrayContaining(["events", "orders", "_ingest_log"]));
+    expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.events")).toBe(before);
+  });
 });

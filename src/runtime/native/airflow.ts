@@ -54,6 +54,17 @@ export function airflowEnv(s: Settings): Record<string, string> {
     AIRFLOW__API__SECRET_KEY: s.airflow.apiSecret.reveal(),
     AIRFLOW__API_AUTH__JWT_SECRET: s.airflow.apiSecret.reveal(),
     AIRFLOW__LOGGING__BASE_LOG_FOLDER: join(airflowHome(s), "logs"),
+    // Connections for DAGs of your own (the lakehouse's DAGs read LAKEHOUSE_* above).
+    AIRFLOW_CONN_LAKEHOUSE_TRINO: `trino://lakehouse@127.0.0.1:${s.ports.TRINO_PORT}/${s.trino.catalog}/${s.trino.schema}`,
+    AIRFLOW_CONN_LAKEHOUSE_S3: JSON.stringify({
+      conn_type: "aws",
+      login: s.s3.accessKey.reveal(),
+      password: s.s3.secretKey.reveal(),
+      extra: {
+        endpoint_url: `http://127.0.0.1:${s.ports.SEAWEEDFS_S3_PORT}`,
+        region_name: s.s3.region,
+      },
+    }),
     // A task whose worker died is noticed after this long and retried (default: 5 minutes).
     AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT: "60",
     // The DAG folder is ours and small: look for changes often, with one parser process.
