@@ -89,6 +89,22 @@ export function checkValkey(): Finding {
       };
 }
 
+/** Debian's Chromium: only the browser tests need it (Playwright drives it, no download). */
+export function checkChromium(
+  path = process.env.LAKEHOUSE_CHROMIUM ?? "/usr/bin/chromium",
+): Finding {
+  return existsSync(path)
+    ? { name: "Chromium", ok: true, detail: path, severity: "error" }
+    : {
+        name: "Chromium",
+        ok: false,
+        detail: `no browser at ${path} (the browser tests need one)`,
+        fix: "sudo apt-get install -y chromium   (or set LAKEHOUSE_CHROMIUM)",
+        debianPackage: "chromium",
+        severity: "error",
+      };
+}
+
 export function checkPython(): Finding {
   const python = which("python3");
   if (!python) {

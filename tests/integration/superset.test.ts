@@ -1,10 +1,11 @@
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium, type Page, selectors } from "@playwright/test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
 import type { TrinoClient } from "../../src/clients/trino.ts";
 import { projectRoot } from "../../src/config/paths.ts";
+import { checkChromium, installDebianPackages } from "../../src/install/prerequisites.ts";
 import { SupersetClient } from "../../src/superset/client.ts";
 import { DATABASE_NAME } from "../../src/superset/provision.ts";
 import { TestStack } from "./harness.ts";
@@ -70,10 +71,9 @@ beforeAll(async () => {
   await stack.ok(["up"]);
   trino = trinoClient(stack.settings());
   superset = new SupersetClient(stack.settings());
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `No Chromium at ${CHROMIUM}: apt-get install chromium, or set LAKEHOUSE_CHROMIUM`,
-    );
+  // Installed like the stack's Debian packages when the tests run as root, else the fix.
+  const browserCheck = checkChromium(CHROMIUM);
+  if (!browserCheck.ok) installDebianPackages([browserCheck], (line) => console.log(line));
   selectors.setTestIdAttribute("data-test"); // Superset marks its UI with data-test
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 });
