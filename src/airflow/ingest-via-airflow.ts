@@ -81,7 +81,8 @@ export async function ingestViaAirflow(
   const count = (status: FileOutcome["status"]) =>
     outcomes.filter((o) => o.status === status).length;
   done(`${count("loaded")} loaded, ${count("unchanged")} unchanged, ${count("failed")} failed`);
-  if (!FINISHED.has(state)) {
+  const refreshing = tasks.some((t) => t.task_id !== LOAD_TASK && !FINISHED.has(t.state ?? ""));
+  if (!FINISHED.has(state) && refreshing) {
     reporter.info(dim(`  dashboards refresh in the background (run ${run.dag_run_id})`));
   } else if (state === "failed" && outcomes.every((o) => o.status !== "failed")) {
     // Every file loaded but a later step (the dashboards' refresh) failed.
