@@ -113,21 +113,25 @@ def digits_and_scale(normalized: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 
 def cast_collecting_failures(values: pa.Array, target: pa.DataType) -> tuple[pa.Array, list[int]]:
-    """Cast, and where single values cannot be cast, null them and return their positions.
+    """Cast, and where single values cannot be cast, null them and return their positions."""
+    return convert_collecting_failures(values, lambda chunk: pc.cast(chunk, target), target)
+
+
+def convert_collecting_failures(
+    values: pa.Array, convert: Callable[[pa.Array], pa.Array], target: pa.DataType
+) -> tuple[pa.Array, list[int]]:
+    """Convert, and where single values cannot be converted, null them and return their
+    positions.
 
     The regexes run first, so failures are rare (a 30th of February, an int64 overflow);
-    they are found by bisection, a few casts per bad value instead of a Python loop.
+    they are found by bisection, a few conversions per bad value instead of a Python loop.
     """
-    try:
-        return pc.cast(values, target), []
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
     failures: list[int] = []
     pieces: list[pa.Array] = []
 
     def solve(offset: int, chunk: pa.Array) -> None:
         try:
-            pieces.append(pc.cast(chunk, target))
+            pieces.append(convert(chunk))
             return
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
@@ -456,10 +460,9 @@ def convert(
     if kind == "date":
         out, failures = cast_collecting_failures(candidates, pa.date32())
     else:
-        try:
-            out, failures = _cast_iso_timestamps(candidates), []
-        except pa.ArrowInvalid:
-            out, failures = _bisect_timestamps(candidates)
+        out, failures = convert_collecting_failures(
+            candidates, _cast_iso_timestamps, pa.timestamp("us")
+        )
     bad = pc.and_not(pc.is_valid(values), ok)
     if failures:
         bad = pc.or_(bad, _mask_from_positions(len(values), failures))
@@ -471,28 +474,6 @@ def convert(
         return f"{v!r} is not a {kind} in the format {expected}"
 
     return Converted(out, bad, temporal_reason)
-
-
-def _bisect_timestamps(values: pa.Array) -> tuple[pa.Array, list[int]]:
-    failures: list[int] = []
-    pieces: list[pa.Array] = []
-
-    def solve(offset: int, chunk: pa.Array) -> None:
-        try:
-            pieces.append(_cast_iso_timestamps(chunk))
-            return
-        except pa.ArrowInvalid:
-            pass
-        if len(chunk) == 1:
-            failures.append(offset)
-            pieces.append(pa.nulls(1, pa.timestamp("us")))
-            return
-        half = len(chunk) // 2
-        solve(offset, chunk.slice(0, half))
-        solve(offset + half, chunk.slice(half))
-
-    solve(0, values)
-    return pa.concat_arrays(pieces), failures
 
 
 def any_true(mask: pa.Array | None) -> bool:

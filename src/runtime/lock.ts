@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isAlive } from "./native/supervisor.ts";
 
@@ -25,7 +25,10 @@ export async function withLock<T>(
       } catch {
         // Just created, pid not written yet.
       }
-      if (Number.isInteger(holder) && holder > 0 && !isAlive(holder)) {
+      const dead = Number.isInteger(holder) && holder > 0 && !isAlive(holder);
+      // No pid after a few seconds: its holder died between creating and claiming it.
+      const unclaimed = Number.isNaN(holder) && Date.now() - lockCreatedAt(path) > 10_000;
+      if (dead || unclaimed) {
         rmSync(path, { recursive: true, force: true });
         continue;
       }
@@ -38,5 +41,14 @@ export async function withLock<T>(
     return await fn();
   } finally {
     rmSync(path, { recursive: true, force: true });
+  }
+}
+
+/** When the lock folder was made, in ms (0 once it is gone). */
+function lockCreatedAt(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
   }
 }

@@ -50,6 +50,18 @@ const airflowHealth = (s: Settings, component?: string) =>
 
 /** The Airflow processes all need the database, the broker and Trino (and so S3). */
 const AIRFLOW_DEPENDENCIES = ["postgres", "valkey", "trino"];
+/** The rest start after the API server, which migrates the database first. */
+const AFTER_API_SERVER = [...AIRFLOW_DEPENDENCIES, "airflow-apiserver"];
+
+/** A background Airflow process, healthy while its heartbeat shows in the health report. */
+const airflowJob = (name: string, component: string, role: string): ServiceDefinition => ({
+  name: `airflow-${name}`,
+  containerName: `lakehouse-airflow-${name}`,
+  role,
+  ports: [],
+  dependsOn: AFTER_API_SERVER,
+  readiness: (s) => airflowHealth(s, component),
+});
 
 export const CATALOGUE: readonly ServiceDefinition[] = [
   {
@@ -157,36 +169,15 @@ export const CATALOGUE: readonly ServiceDefinition[] = [
     readiness: (s) => airflowHealth(s),
     url: (s) => http(s, "AIRFLOW_PORT"),
   },
-  {
-    name: "airflow-scheduler",
-    containerName: "lakehouse-airflow-scheduler",
-    role: "Airflow scheduler: starts DAG runs and queues their tasks",
-    ports: [],
-    dependsOn: [...AIRFLOW_DEPENDENCIES, "airflow-apiserver"],
-    readiness: (s) => airflowHealth(s, "scheduler"),
-  },
-  {
-    name: "airflow-dag-processor",
-    containerName: "lakehouse-airflow-dag-processor",
-    role: "Airflow DAG processor: parses the DAG files",
-    ports: [],
-    dependsOn: [...AIRFLOW_DEPENDENCIES, "airflow-apiserver"],
-    readiness: (s) => airflowHealth(s, "dag_processor"),
-  },
-  {
-    name: "airflow-triggerer",
-    containerName: "lakehouse-airflow-triggerer",
-    role: "Airflow triggerer: runs deferred tasks",
-    ports: [],
-    dependsOn: [...AIRFLOW_DEPENDENCIES, "airflow-apiserver"],
-    readiness: (s) => airflowHealth(s, "triggerer"),
-  },
+  airflowJob("scheduler", "scheduler", "Airflow scheduler: starts DAG runs and queues their tasks"),
+  airflowJob("dag-processor", "dag_processor", "Airflow DAG processor: parses the DAG files"),
+  airflowJob("triggerer", "triggerer", "Airflow triggerer: runs deferred tasks"),
   {
     name: "airflow-worker",
     containerName: "lakehouse-airflow-worker",
     role: "Celery worker: runs the tasks (CSV loads)",
     ports: [],
-    dependsOn: [...AIRFLOW_DEPENDENCIES, "airflow-apiserver"],
+    dependsOn: AFTER_API_SERVER,
     // The worker answers a broadcast ping through the broker once it consumes tasks.
     readiness: (s) =>
       Wait.forCommand(

@@ -160,6 +160,7 @@ async function ensureChart(
   superset: SupersetClient,
   spec: ChartSpec,
   datasetId: number,
+  dashboardId: number,
   charts: Chart[],
 ): Promise<number> {
   const params = { ...spec.params, viz_type: spec.vizType, datasource: `${datasetId}__table` };
@@ -181,6 +182,8 @@ async function ensureChart(
       result_type: "full",
     }),
     cache_timeout: null,
+    // Which dashboards show the chart is a property of the chart.
+    dashboards: [dashboardId],
   };
   const found = charts.find((c) => c.slice_name === spec.name);
   if (found) {
@@ -223,9 +226,7 @@ async function ensureDashboard(
     for (const chart of row) {
       const dataset = datasets[chart.table];
       if (dataset === undefined) continue; // e.g. a rejects table not created yet
-      const chartId = await ensureChart(superset, chart, dataset, charts);
-      // Linking the chart to the dashboard is a property of the chart.
-      await superset.request("PUT", `/api/v1/chart/${chartId}`, { dashboards: [id] });
+      const chartId = await ensureChart(superset, chart, dataset, id, charts);
       chartIds.push(chartId);
       const key = `CHART-${chartId}`;
       children.push(key);

@@ -96,7 +96,6 @@ export interface Mount {
   kind: "named" | "bind" | "anonymous";
   source: string;
   target: string;
-  createHostPath: boolean;
 }
 
 export function mounts(service: Service): Mount[] {
@@ -104,14 +103,13 @@ export function mounts(service: Service): Mount[] {
     if (typeof v !== "string") {
       const source = v.source ?? "";
       const kind = v.type === "bind" ? "bind" : source ? "named" : "anonymous";
-      return { kind, source, target: v.target, createHostPath: v.bind?.create_host_path ?? true };
+      return { kind, source, target: v.target };
     }
     const parts = v.split(":");
-    if (parts.length === 1)
-      return { kind: "anonymous", source: "", target: v, createHostPath: false };
+    if (parts.length === 1) return { kind: "anonymous", source: "", target: v };
     const [source = "", target = ""] = parts;
     const kind = source.startsWith(".") || source.startsWith("/") ? "bind" : "named";
-    return { kind, source, target, createHostPath: true };
+    return { kind, source, target };
   });
 }
 
