@@ -23,6 +23,7 @@ def _required(name: str) -> str:
 @dataclass(frozen=True)
 class PipelineConfig:
     trino_url: str
+    catalog_url: str
     s3_endpoint: str
     s3_region: str
     bucket: str
@@ -39,6 +40,7 @@ class PipelineConfig:
     def from_env() -> PipelineConfig:
         return PipelineConfig(
             trino_url=_required("LAKEHOUSE_TRINO_URL"),
+            catalog_url=_required("LAKEHOUSE_CATALOG_URL"),
             s3_endpoint=_required("LAKEHOUSE_S3_ENDPOINT"),
             s3_region=os.environ.get("S3_REGION", "us-east-1"),
             s3_access_key=_required("S3_ACCESS_KEY"),

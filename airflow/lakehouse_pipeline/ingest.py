@@ -192,8 +192,9 @@ def _load(
 
     from .contract import load_contract
     from .extract import plan_file, read_batches
+    from .iceberg_commit import replace_source_rows
     from .raw_zone import s3_filesystem, write_parquet
-    from .register import drop_leftover_staging, merge_parquet
+    from .register import prepare_table
 
     contract = load_contract(contract_path(path, config.data_dir / "raw", table))
     progress(source, "checking types in every row", started)
@@ -241,8 +242,8 @@ def _load(
     )
 
     columns = [(c.name, c.type.trino()) for c in plan.columns]
-    drop_leftover_staging(trino, table)
-    merge_parquet(trino, table, columns, f"s3://{raw_key}", source, plan.partition)
+    prepare_table(trino, table, columns, source, plan.partition)
+    replace_source_rows(config, fs, table, raw_key, source)
 
     # The rejects table is replaced for this file too, also when it now has none.
     reject_table = f"{table}__rejects"
@@ -265,7 +266,8 @@ def _load(
         reject_key = f"{config.bucket}/rejects/{object_key}"
         write_parquet(fs, reject_key, reject_schema, [reject_batch])
         reject_columns = [("line", "bigint"), ("raw", "varchar"), ("reason", "varchar")]
-        merge_parquet(trino, reject_table, reject_columns, f"s3://{reject_key}", source, [])
+        prepare_table(trino, reject_table, reject_columns, source, [])
+        replace_source_rows(config, fs, reject_table, reject_key, source)
 
     progress(source, "registered", started)
     return LoadResult(

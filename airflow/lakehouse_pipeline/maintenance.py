@@ -24,7 +24,7 @@ def tables(trino: Trino) -> list[str]:
         " WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name",
         [trino.schema],
     )
-    return [str(name) for (name,) in rows if not str(name).startswith("_stage_")]
+    return [str(name) for (name,) in rows]
 
 
 def maintain(trino: Trino, table: str, retention: str) -> None:

@@ -1,18 +1,13 @@
-"""Register a Parquet file as rows of an Iceberg table, through Trino.
+"""A table's schema changes for a load, decided first and issued through Trino as DDL.
 
-Trino's `add_files` registers Parquet without rewriting it, but rejects partitioned
-tables. So each load registers its file into a throw-away, unpartitioned staging table
-(no copy: the staging table points at the raw-zone file), then one MERGE moves the rows
-into the real table. The MERGE deletes the rows an earlier load of the same source file
-left and inserts the new ones in a single Iceberg commit: readers see the old rows or
-the new, never both, never half; a re-run after a crash replaces rather than duplicates.
+A later file may add columns, widen a decimal or carry a narrower type the table stores
+wider; anything that could lose values is refused before the table is touched. The rows
+themselves are committed afterwards by iceberg_commit.
 """
 
 from __future__ import annotations
 
 import re
-import time
-import uuid
 from dataclasses import dataclass
 
 from .errors import IngestError
@@ -26,8 +21,6 @@ _PARTITION = re.compile(
     r"^((year|month|day|hour)\([a-z0-9_]+\)|(bucket|truncate)\(\d+, ?[a-z0-9_]+\)|[a-z0-9_]+)$"
 )
 _DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
-_IDENTIFIER = re.compile(r"^[a-z0-9_]+$")
-_SAFE_URI = re.compile(r"^s3://[a-z0-9.-]+/[A-Za-z0-9_./-]+$")
 
 
 @dataclass(frozen=True)
@@ -38,7 +31,6 @@ class TableChange:
     add_columns: list[tuple[str, str]]
     # Iceberg can widen a decimal's precision in place (same scale): done before loading.
     widen_columns: list[tuple[str, str]]
-    casts: dict[str, str]  # file column -> table type, where the two differ
 
 
 def _decimal(t: str) -> tuple[int, int] | None:
@@ -51,8 +43,8 @@ def widens(file_type: str, table_type: str) -> bool:
     if file_type == table_type or table_type == "varchar":
         return True
     if file_type == "bigint":
-        # A later file whose amounts happen to be whole numbers infers bigint. The cast in the
-        # MERGE checks each value; one that does not fit fails the whole (atomic) MERGE.
+        # A later file whose amounts happen to be whole numbers infers bigint. The cast to
+        # the table's type checks each value; one that does not fit fails the load uncommitted.
         return table_type == "double" or _decimal(table_type) is not None
     fdec = _decimal(file_type)
     if fdec is not None:
@@ -67,18 +59,15 @@ def plan_change(
     existing: dict[str, str] | None, columns: list[tuple[str, str]], table: str, source: str
 ) -> TableChange:
     if existing is None:
-        return TableChange(create=True, add_columns=[], widen_columns=[], casts={})
+        return TableChange(create=True, add_columns=[], widen_columns=[])
     add: list[tuple[str, str]] = []
     widen: list[tuple[str, str]] = []
-    casts: dict[str, str] = {}
     for name, file_type in columns:
         table_type = existing.get(name)
         if table_type is None:
             add.append((name, file_type))
         elif (wider := _wider_decimal(file_type, table_type)) is not None:
             widen.append((name, wider))
-            if wider != file_type:
-                casts[name] = wider
         elif not widens(file_type, table_type):
             raise IngestError(
                 source,
@@ -88,9 +77,7 @@ def plan_change(
                 fix=f"correct the values so they are {table_type}, or load the file into a new "
                 "table (rename it)",
             )
-        elif file_type != table_type:
-            casts[name] = table_type
-    return TableChange(create=False, add_columns=add, widen_columns=widen, casts=casts)
+    return TableChange(create=False, add_columns=add, widen_columns=widen)
 
 
 def _wider_decimal(file_type: str, table_type: str) -> str | None:
@@ -105,15 +92,18 @@ def _wider_decimal(file_type: str, table_type: str) -> str | None:
     return f"decimal({precision},{tdec[1]})" if precision <= 38 else None
 
 
-def merge_parquet(
+def prepare_table(
     trino: Trino,
     table: str,
     columns: list[tuple[str, str]],
-    parquet_uri: str,
     source_file: str,
     partition: list[str],
 ) -> TableChange:
-    """Makes `table` hold exactly the rows of `parquet_uri` for `source_file`."""
+    """Creates `table`, or adds and widens its columns, so it can hold the file's columns.
+
+    Rows are committed afterwards (iceberg_commit). A load that fails between the two leaves
+    at most a new empty table or new (null) columns, which the re-run needs anyway.
+    """
     for spec in partition:
         if not _PARTITION.match(spec):
             raise ValueError(f"unsupported partition spec {spec!r}")
@@ -132,70 +122,7 @@ def merge_parquet(
         trino.query(f"ALTER TABLE {target} ADD COLUMN IF NOT EXISTS {quote(name)} {trino_type}")
     for name, trino_type in change.widen_columns:
         trino.query(f"ALTER TABLE {target} ALTER COLUMN {quote(name)} SET DATA TYPE {trino_type}")
-
-    # The start time in the name lets a later load tell a crashed load's table from a running one.
-    stage_name = f"_stage_{table}_{int(time.time())}_{uuid.uuid4().hex[:8]}"
-    stage = trino.table(stage_name)
-    trino.query(f"CREATE TABLE {stage} ({_column_list(all_columns)})")
-    try:
-        # Table procedures take no bound parameters either; the URI is ours and plain.
-        if not _SAFE_URI.match(parquet_uri):
-            raise ValueError(f"unexpected characters in {parquet_uri!r}")
-        trino.query(
-            f"ALTER TABLE {stage} EXECUTE add_files("
-            f"location => '{parquet_uri}', format => 'PARQUET')"
-        )
-        names = [name for name, _ in all_columns]
-        values = [
-            f"CAST(s.{quote(n)} AS {change.casts[n]})" if n in change.casts else f"s.{quote(n)}"
-            for n in names
-        ]
-        select_new = ", ".join(quote(n) for n in names)
-        nulls = ", ".join("NULL" if n != "_source_file" else "_source_file" for n in names)
-        trino.query(
-            f"MERGE INTO {target} t USING ("
-            f" SELECT {select_new}, 'I' AS _op FROM {stage}"
-            f" UNION ALL"
-            f" SELECT DISTINCT {nulls}, 'D' FROM {target} WHERE _source_file = ?"
-            f") s ON (s._op = 'D' AND t._source_file = s._source_file)"
-            f" WHEN MATCHED THEN DELETE"
-            f" WHEN NOT MATCHED AND s._op = 'I'"
-            f" THEN INSERT ({select_new}) VALUES ({', '.join(values)})",
-            [source_file],
-        )
-    finally:
-        drop_staging(trino, stage_name)
     return change
-
-
-def drop_staging(trino: Trino, stage_name: str) -> None:
-    """Forgets a staging table without deleting files: its data file is the raw-zone Parquet.
-
-    CALL takes no bound parameters, so the two names are checked to be plain identifiers
-    (both are ours: the configured schema and a generated table name) before use.
-    """
-    for name in (trino.schema, stage_name):
-        if not _IDENTIFIER.match(name):
-            raise ValueError(f"not a plain identifier: {name!r}")
-    trino.query(
-        "CALL system.unregister_table("
-        f"schema_name => '{trino.schema}', table_name => '{stage_name}')"
-    )
-
-
-def drop_leftover_staging(trino: Trino, table: str, older_than_seconds: int = 3600) -> None:
-    """Staging tables that a killed load left behind (not those of loads still running)."""
-    prefix = f"_stage_{table}_"
-    pattern = prefix.replace("_", "\\_") + "%"
-    rows = trino.query(
-        "SELECT table_name FROM information_schema.tables "
-        "WHERE table_schema = ? AND table_name LIKE ? ESCAPE '\\'",
-        [trino.schema, pattern],
-    )
-    for (name,) in rows:
-        started = str(name)[len(prefix) :].split("_")[0]
-        if started.isdigit() and time.time() - int(started) > older_than_seconds:
-            drop_staging(trino, str(name))
 
 
 def _column_list(columns: list[tuple[str, str]]) -> str:

@@ -45,17 +45,17 @@ def test_changes_that_could_lose_values_are_refused(file_type: str, table_type: 
 
 def test_a_new_table_is_created() -> None:
     change = plan_change(None, [("a", "bigint")], "t", "data/raw/t.csv")
-    assert change.create and change.add_columns == [] and change.casts == {}
+    assert change.create and change.add_columns == []
     assert change.widen_columns == []
 
 
-def test_new_columns_are_added_and_narrower_types_cast() -> None:
+def test_new_columns_are_added_and_narrower_types_accepted() -> None:
     existing = {"id": "bigint", "amount": "decimal(12,2)"}
     change = plan_change(
         existing, [("id", "bigint"), ("amount", "bigint"), ("channel", "varchar")], "t", "f.csv"
     )
     assert change.add_columns == [("channel", "varchar")]
-    assert change.casts == {"amount": "decimal(12,2)"}
+    assert change.widen_columns == []
 
 
 def test_an_incompatible_type_names_the_file_column_and_fix() -> None:
@@ -77,10 +77,8 @@ def test_table_names_come_from_the_file_or_its_folder(tmp_path: Path) -> None:
 def test_a_decimal_needing_more_digits_widens_the_column_in_place() -> None:
     change = plan_change({"price": "decimal(5,2)"}, [("price", "decimal(7,2)")], "t", "f.csv")
     assert change.widen_columns == [("price", "decimal(7,2)")]
-    assert change.casts == {}
 
 
-def test_a_wider_decimal_with_fewer_decimals_widens_and_casts() -> None:
+def test_a_wider_decimal_with_fewer_decimals_widens_to_keep_both() -> None:
     change = plan_change({"price": "decimal(5,2)"}, [("price", "decimal(6,1)")], "t", "f.csv")
     assert change.widen_columns == [("price", "decimal(7,2)")]
-    assert change.casts == {"price": "decimal(7,2)"}

@@ -7,7 +7,13 @@ import { envFile } from "../config/paths.ts";
 import { loadSettings, type Settings } from "../config/settings.ts";
 import { install, isFullyInstalled } from "../install/installer.ts";
 import { type FileOutcome, ingestDirect, rawFiles } from "../pipeline/direct-ingest.ts";
-import { compose, composeAvailable } from "../runtime/docker/compose.ts";
+import {
+  compose,
+  composeAvailable,
+  composeProjectExists,
+  composePs,
+  composeStatuses,
+} from "../runtime/docker/compose.ts";
 import { NativeRuntime, tail } from "../runtime/native/native-runtime.ts";
 import { findService } from "../services/catalogue.ts";
 import { provisionDashboards } from "../superset/provision.ts";
@@ -41,6 +47,21 @@ function dockerEngineAnswers(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Which stack `status`, `logs` and `down` act on: the one that exists, docker when this
+ * project's containers do (running or stopped), unless a flag says.
+ */
+function existingMode(s: Settings, options: CommandOptions): "native" | "docker" {
+  if (options.native && options.docker) throw new UserError("Choose one of --native and --docker.");
+  if (options.native) return "native";
+  if (options.docker) {
+    const missing = composeAvailable();
+    if (missing) throw new UserError(`Docker mode needs ${missing}.`);
+    return "docker";
+  }
+  return composeProjectExists(s) ? "docker" : "native";
 }
 
 function chooseMode(options: CommandOptions): "native" | "docker" {
@@ -187,11 +208,7 @@ export const commands: Record<string, Command> = {
 
   async down(options) {
     const s = loadSettings();
-    if (options.docker) {
-      const missing = composeAvailable();
-      if (missing) throw new UserError(`Docker mode needs ${missing}.`);
-      return compose(s, "down");
-    }
+    if (existingMode(s, options) === "docker") return compose(s, "down");
     const stopped = await new NativeRuntime(s, reporter).down();
     reporter.info(
       stopped.length
@@ -203,7 +220,10 @@ export const commands: Record<string, Command> = {
 
   async status(options) {
     const s = loadSettings();
-    const statuses = await new NativeRuntime(s, reporter).status();
+    const statuses =
+      existingMode(s, options) === "docker"
+        ? composeStatuses(s, composePs(s))
+        : await new NativeRuntime(s, reporter).status();
     if (options.json) {
       process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
     } else {
@@ -216,14 +236,17 @@ export const commands: Record<string, Command> = {
   async logs(options) {
     const [name] = options.args;
     if (!name) throw new UserError("Which service? Usage: lakehouse logs <service>");
-    findService(name);
     const s = loadSettings();
+    const lines = Number(options.lines ?? 50);
+    if (existingMode(s, options) === "docker")
+      return compose(s, "logs", "--tail", String(lines), name);
+    findService(name);
     const path = new NativeRuntime(s, reporter).logPath(name);
     if (!existsSync(path)) {
       reporter.info(`No log yet for ${name} (${path}).`);
       return 1;
     }
-    process.stdout.write(`${dim(`==> ${path} <==`)}\n${tail(path, Number(options.lines ?? 50))}\n`);
+    process.stdout.write(`${dim(`==> ${path} <==`)}\n${tail(path, lines)}\n`);
     return 0;
   },
 

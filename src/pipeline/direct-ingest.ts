@@ -10,6 +10,7 @@ import { installedTools } from "../install/installer.ts";
 export function pipelineEnv(s: Settings): Record<string, string> {
   return {
     LAKEHOUSE_TRINO_URL: `http://127.0.0.1:${s.ports.TRINO_PORT}`,
+    LAKEHOUSE_CATALOG_URL: `http://127.0.0.1:${s.ports.ICEBERG_REST_PORT}`,
     LAKEHOUSE_S3_ENDPOINT: `http://127.0.0.1:${s.ports.SEAWEEDFS_S3_PORT}`,
     S3_ACCESS_KEY: s.s3.accessKey.reveal(),
     S3_SECRET_KEY: s.s3.secretKey.reveal(),

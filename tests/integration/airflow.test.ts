@@ -149,14 +149,13 @@ print(json.dumps({
     const file = join(stack.dir, "resilient.csv");
     writeFileSync(file, `${[...salesLines(300_000, 11)].join("\n")}\n`);
     const ingest = stack.run(["ingest", file]);
-    // Kill the worker (its whole process group, the task included) the moment the load
-    // starts registering: its Parquet is written, the table's commit has not happened.
+    // Kill the worker (its whole process group, the task included) the moment the load's
+    // table exists: its Parquet is written, its data files are being written, nothing is
+    // committed.
     const deadline = Date.now() + 300_000;
     for (;;) {
-      const staging = await trino.query(
-        "SHOW TABLES FROM iceberg.lakehouse LIKE '\\_stage\\_resilient%' ESCAPE '\\'",
-      );
-      if (staging.rows.length > 0) break;
+      const table = await trino.query("SHOW TABLES FROM iceberg.lakehouse LIKE 'resilient'");
+      if (table.rows.length > 0) break;
       if (Date.now() > deadline) throw new Error("the load never reached registration");
       await sleep(50);
     }

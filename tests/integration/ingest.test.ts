@@ -213,14 +213,12 @@ describe("CSV ingestion (direct)", () => {
     void exited.then(() => {
       running = false;
     });
-    // Kill it the moment it starts registering: its Parquet is written, its staging
-    // table exists, the table's MERGE has not run.
+    // Kill it the moment its table exists: the Parquet is in the raw zone, the table was
+    // created, its data files are being written and nothing is committed yet.
     let killed = false;
     while (running && !killed) {
-      const staging = await trino.query(
-        "SHOW TABLES FROM iceberg.lakehouse LIKE '\\_stage\\_killed%' ESCAPE '\\'",
-      );
-      if (staging.rows.length > 0) {
+      const table = await trino.query("SHOW TABLES FROM iceberg.lakehouse LIKE 'killed'");
+      if (table.rows.length > 0) {
         child.kill("SIGKILL");
         killed = true;
       } else {
@@ -229,6 +227,8 @@ describe("CSV ingestion (direct)", () => {
     }
     await exited;
     expect(killed, "the load finished before it could be killed").toBe(true);
+    // Never half a file: none of its rows, or (killed after the commit) all of them.
+    expect([0, 200_000]).toContain(await scalar("SELECT count(*) FROM iceberg.lakehouse.killed"));
 
     const again = await ingest(file);
     expect(again.code, again.stderr).toBe(0);

@@ -1,6 +1,8 @@
 import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import type { Settings } from "../../config/settings.ts";
+import { CATALOGUE } from "../../services/catalogue.ts";
+import type { ServiceStatus } from "../runtime.ts";
 
 /**
  * Docker mode: `docker compose` over the repo's docker-compose.yml with this install's
@@ -42,4 +44,70 @@ export function composeAvailable(): string | undefined {
     return "the Docker Compose plugin (`docker compose version` fails)";
   if (!answers("info")) return "a running Docker engine (`docker info` fails)";
   return undefined;
+}
+
+/** Whether this project's containers exist (running or not): then status, logs and down mean docker mode. */
+export function composeProjectExists(s: Settings): boolean {
+  try {
+    const ids = execFileSync("docker", composeArgs(s, "ps", "--all", "--quiet"), {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+      timeout: 10_000,
+    });
+    return ids.trim().length > 0;
+  } catch {
+    return false; // no docker client, no engine, or no such project
+  }
+}
+
+/** The containers as Compose reports them: `docker compose ps --all --format json`. */
+export function composePs(s: Settings): string {
+  return execFileSync("docker", composeArgs(s, "ps", "--all", "--format", "json"), {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+}
+
+/** One container in `docker compose ps --format json`. */
+interface ComposeContainer {
+  Service: string;
+  State: string;
+  /** "healthy", "unhealthy", "starting", or "" without a health check. */
+  Health?: string;
+  Status?: string;
+}
+
+/**
+ * The catalogue's services in the shape `lakehouse status` prints, from Compose's report
+ * (one JSON object per line; Compose before 2.21 printed one array). Containers the
+ * catalogue does not list are shown too when running: scaled-out Trino or Celery workers.
+ */
+export function composeStatuses(s: Settings, psOutput: string): ServiceStatus[] {
+  const trimmed = psOutput.trim();
+  const containers: ComposeContainer[] = trimmed.startsWith("[")
+    ? JSON.parse(trimmed)
+    : trimmed
+        .split("\n")
+        .filter((line) => line.trim())
+        .map((line) => JSON.parse(line));
+  const status = (service: string, container?: ComposeContainer): ServiceStatus => {
+    const base = { service, logPath: `docker compose logs ${service}` };
+    if (!container) return { ...base, state: "stopped", health: "-" };
+    if (container.State !== "running")
+      return { ...base, state: "exited", health: "-", detail: container.Status };
+    if (container.Health === "healthy") return { ...base, state: "running", health: "healthy" };
+    if (!container.Health) return { ...base, state: "running", health: "-" };
+    return { ...base, state: "running", health: "unhealthy", detail: container.Status };
+  };
+  const listed = CATALOGUE.map((service) => ({
+    ...status(
+      service.name,
+      containers.find((c) => c.Service === service.name),
+    ),
+    url: service.url?.(s),
+  }));
+  const others = containers
+    .filter((c) => c.State === "running" && !CATALOGUE.some((d) => d.name === c.Service))
+    .map((c) => status(c.Service, c));
+  return [...listed, ...others];
 }
