@@ -49,26 +49,27 @@ function dockerEngineAnswers(): boolean {
   }
 }
 
+function modeFromFlags(options: CommandOptions): "native" | "docker" | undefined {
+  if (options.native && options.docker) throw new UserError("Choose one of --native and --docker.");
+  return options.native ? "native" : options.docker ? "docker" : undefined;
+}
+
+/** Which mode `up` starts: docker when an engine answers, unless a flag says. */
+function chooseMode(options: CommandOptions): "native" | "docker" {
+  return modeFromFlags(options) ?? (dockerEngineAnswers() ? "docker" : "native");
+}
+
 /**
  * Which stack `status`, `logs` and `down` act on: the one that exists, docker when this
  * project's containers do (running or stopped), unless a flag says.
  */
 function existingMode(s: Settings, options: CommandOptions): "native" | "docker" {
-  if (options.native && options.docker) throw new UserError("Choose one of --native and --docker.");
-  if (options.native) return "native";
-  if (options.docker) {
+  const flagged = modeFromFlags(options);
+  if (flagged === "docker") {
     const missing = composeAvailable();
     if (missing) throw new UserError(`Docker mode needs ${missing}.`);
-    return "docker";
   }
-  return composeProjectExists(s) ? "docker" : "native";
-}
-
-function chooseMode(options: CommandOptions): "native" | "docker" {
-  if (options.native && options.docker) throw new UserError("Choose one of --native and --docker.");
-  if (options.native) return "native";
-  if (options.docker) return "docker";
-  return dockerEngineAnswers() ? "docker" : "native";
+  return flagged ?? (composeProjectExists(s) ? "docker" : "native");
 }
 
 async function provisionWithProgress(s: Settings, trinoUri?: string): Promise<void> {
