@@ -72,6 +72,27 @@ function existingMode(s: Settings, options: CommandOptions): "native" | "docker"
   return flagged ?? (composeProjectExists(s) ? "docker" : "native");
 }
 
+/** Inside the compose network Superset reaches Trino by its service name. */
+function dockerTrinoUri(s: Settings): string {
+  return `trino://superset@trino:8080/iceberg/${s.trino.schema}`;
+}
+
+/**
+ * Lands what is in the drop zone (the sample on a first start) through Airflow, as every
+ * load goes (unchanged files are skipped), then provisions the dashboards.
+ */
+async function landRawZoneAndProvision(s: Settings, trinoUri?: string): Promise<void> {
+  const files = rawFiles(s);
+  if (files.length > 0) {
+    const outcomes = await ingestViaAirflow(s, files, reporter);
+    printOutcomes(s, outcomes);
+    if (outcomes.some((o) => o.status === "failed")) {
+      reporter.warn("some files in data/raw were not loaded (above); the stack is up regardless");
+    }
+  }
+  await provisionWithProgress(s, trinoUri);
+}
+
 async function provisionWithProgress(s: Settings, trinoUri?: string): Promise<void> {
   const done = reporter.step("Provisioning Superset datasets and dashboards");
   const result = await provisionDashboards(s, trinoUri);
@@ -145,8 +166,7 @@ export const commands: Record<string, Command> = {
       if (code !== 0)
         throw new UserError(`docker compose up failed (exit ${code}); see: docker compose logs`);
       await bootstrap(s, reporter);
-      // Inside the compose network Superset reaches Trino by its service name.
-      await provisionWithProgress(s, `trino://superset@trino:8080/iceberg/${s.trino.schema}`);
+      await landRawZoneAndProvision(s, dockerTrinoUri(s));
       printWhereToLook(s, "docker compose logs SERVICE");
       return 0;
     }
@@ -158,17 +178,7 @@ export const commands: Record<string, Command> = {
     reporter.info(
       dim(`All services healthy after ${((Date.now() - started) / 1000).toFixed(1)}s.`),
     );
-    // Land what is in the drop zone (the sample on a first start) through Airflow, as every
-    // load goes; unchanged files are skipped.
-    const files = rawFiles(s);
-    if (files.length > 0) {
-      const outcomes = await ingestViaAirflow(s, files, reporter);
-      printOutcomes(s, outcomes);
-      if (outcomes.some((o) => o.status === "failed")) {
-        reporter.warn("some files in data/raw were not loaded (above); the stack is up regardless");
-      }
-    }
-    await provisionWithProgress(s);
+    await landRawZoneAndProvision(s);
     printWhereToLook(s, runtime.supervisor.logDir);
     return 0;
   },
@@ -181,6 +191,11 @@ export const commands: Record<string, Command> = {
       ? await ingestDirect(s, options.args, reporter)
       : await ingestViaAirflow(s, options.args, reporter);
     printOutcomes(s, outcomes);
+    // Natively the DAG's last task refreshes the dashboards; the Airflow image has no
+    // Node.js to run that, so in docker mode this command does it once the rows are in.
+    const loaded = outcomes.some((o) => o.status === "loaded");
+    if (!options.direct && loaded && existingMode(s, { args: [] }) === "docker")
+      await provisionWithProgress(s, dockerTrinoUri(s));
     return outcomes.some((o) => o.status === "failed") ? 1 : 0;
   },
 
