@@ -173,7 +173,6 @@ def _to_table_schema(rows: pa.Table, target: pa.Schema, source: str) -> pa.Table
     """The rows with the table's columns, in its order and types: a column the file lacks is
     null, and a file's type the table stores wider (bigint into decimal, say) is cast."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     columns: list[pa.Array | pa.ChunkedArray] = []
     for field in target:
@@ -183,14 +182,25 @@ def _to_table_schema(rows: pa.Table, target: pa.Schema, source: str) -> pa.Table
         column = rows.column(field.name)
         if column.type != field.type:
             try:
-                column = pc.cast(column, field.type)
+                column = _cast(column, field.type)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
                 raise IngestError(
                     source,
                     f"column {field.name}: a value does not fit the table's type "
-                    f"{field.type} ({error}); the table was left unchanged",
+                    f"{field.type} ({error}); none of the file's rows were committed",
                     column=field.name,
                     fix="correct the values, or load the file into a new table (rename it)",
                 ) from error
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=target)
+
+
+def _cast(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
+    """A checked cast. Arrow refuses an integer to a decimal unless every int64 would fit,
+    so integers go through the widest decimal of that scale, and each value is checked."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_integer(column.type) and pa.types.is_decimal(target):
+        column = pc.cast(column, pa.decimal128(min(38, 19 + target.scale), target.scale))
+    return pc.cast(column, target)
