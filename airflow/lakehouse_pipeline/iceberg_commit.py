@@ -13,6 +13,7 @@ Schema changes (create, add or widen columns) stay with Trino and happen before 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import uuid
 import warnings
@@ -96,6 +97,7 @@ def replace_source_rows(
             # Another writer (maintenance, a user's SQL) committed first: start again from
             # the table as it is now; the data files written are still valid for it.
             if attempt == COMMIT_ATTEMPTS - 1:
+                _delete(iceberg_table, data_files)  # refused for sure: nobody's files
                 raise
             iceberg_table = tables.load_table(identifier)
 
@@ -124,17 +126,32 @@ def _write_data_files(
     # Two partitions are encoded at a time (pyarrow releases the GIL), a third is prepared.
     data_files: list[DataFile] = []
     pending: deque[Future[list[DataFile]]] = deque()
-    with ThreadPoolExecutor(max_workers=WRITERS) as writers:
-        with fs.open_input_file(parquet_key) as stream:
-            for batch in pq.ParquetFile(stream).iter_batches(batch_size=CHUNK_ROWS):
-                chunk = _to_table_schema(pa.Table.from_batches([batch]), target, source)
-                for rows in _by_partition(table, chunk):
-                    if len(pending) >= WRITERS:
-                        data_files.extend(pending.popleft().result())
-                    pending.append(writers.submit(write, rows))
-        for future in pending:
-            data_files.extend(future.result())
+    try:
+        with ThreadPoolExecutor(max_workers=WRITERS) as writers:
+            with fs.open_input_file(parquet_key) as stream:
+                for batch in pq.ParquetFile(stream).iter_batches(batch_size=CHUNK_ROWS):
+                    chunk = _to_table_schema(pa.Table.from_batches([batch]), target, source)
+                    for rows in _by_partition(table, chunk):
+                        if len(pending) >= WRITERS:
+                            data_files.extend(pending.popleft().result())
+                        pending.append(writers.submit(write, rows))
+            while pending:
+                data_files.extend(pending.popleft().result())
+    except BaseException:
+        # A value that does not fit, say, in a later chunk: the load fails uncommitted, so
+        # what it wrote is deleted now instead of waiting for maintenance's orphan sweep.
+        for future in pending:  # finished: leaving the executor waited for them
+            with contextlib.suppress(Exception):
+                data_files.extend(future.result())
+        _delete(table, data_files)
+        raise
     return data_files
+
+
+def _delete(table: Table, data_files: list[DataFile]) -> None:
+    for data_file in data_files:
+        with contextlib.suppress(Exception):  # best effort: maintenance sweeps the rest
+            table.io.delete(data_file.file_path)
 
 
 def _by_partition(table: Table, rows: pa.Table) -> Iterator[pa.Table]:
@@ -186,8 +203,8 @@ def _to_table_schema(rows: pa.Table, target: pa.Schema, source: str) -> pa.Table
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
                 raise IngestError(
                     source,
-                    f"column {field.name}: a value does not fit the table's type "
-                    f"{field.type} ({error}); none of the file's rows were committed",
+                    f"a value does not fit the table's type {field.type} ({error}); "
+                    "none of the file's rows were committed",
                     column=field.name,
                     fix="correct the values, or load the file into a new table (rename it)",
                 ) from error
