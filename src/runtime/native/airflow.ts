@@ -1,8 +1,9 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Settings, settingsEnv } from "../../config/settings.ts";
 import type { InstalledTools } from "../../install/installer.ts";
 import { pipelineEnv } from "../../pipeline/direct-ingest.ts";
+import { queryText } from "./postgres.ts";
 import type { ProcessSpec } from "./process-spec.ts";
 import { runSetupCommand } from "./run-setup-command.ts";
 
@@ -82,6 +83,22 @@ export function airflowCli(s: Settings, tools: InstalledTools, args: string[]): 
 }
 
 /**
+ * What `db migrate` and `pools set` leave behind, as one string: the Airflow environment,
+ * the schema revision and the load pool. Undefined while the database cannot answer.
+ */
+async function preparedState(s: Settings, tools: InstalledTools): Promise<string | undefined> {
+  const revision = await queryText(s, tools, "airflow", "SELECT version_num FROM alembic_version");
+  const pool = await queryText(
+    s,
+    tools,
+    "airflow",
+    `SELECT slots FROM slot_pool WHERE pool = '${LOAD_POOL}'`,
+  );
+  if (!revision || !pool) return undefined;
+  return JSON.stringify({ python: tools.python, revision, pool });
+}
+
+/**
  * The Airflow processes. Every one is `python -m airflow`, never the `airflow` script:
  * the environment was built in a temporary folder and moved, so its scripts' first lines
  * point to a path that no longer exists. Log servers are skipped: they listen on every
@@ -109,6 +126,12 @@ export function airflowProcesses(s: Settings, tools: InstalledTools): Record<str
             JSON.stringify({ [s.airflow.adminUser]: s.airflow.adminPassword.reveal() }),
             { mode: 0o600 },
           );
+          // Each `airflow` command costs ~10 s of Python start-up on two cores: skipped
+          // when the database is already what this Airflow migrated it to.
+          const marker = join(home, "prepared.json");
+          const state = await preparedState(s, tools);
+          if (state !== undefined && existsSync(marker) && readFileSync(marker, "utf8") === state)
+            return;
           await airflowCli(s, tools, ["db", "migrate"]);
           await airflowCli(s, tools, [
             "pools",
@@ -117,6 +140,8 @@ export function airflowProcesses(s: Settings, tools: InstalledTools): Record<str
             "1",
             "CSV loads, one at a time: loads of one table never race",
           ]);
+          const prepared = await preparedState(s, tools);
+          if (prepared !== undefined) writeFileSync(marker, prepared);
         },
       },
     ),

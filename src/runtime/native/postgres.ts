@@ -114,3 +114,29 @@ async function assertReachable(...paths: string[]): Promise<void> {
     }
   }
 }
+
+/**
+ * One query's result as text (psql's unaligned tuples), or undefined when it cannot be
+ * answered (no such database or table yet). Only SQL written in the code, never outside values.
+ */
+export async function queryText(
+  s: Settings,
+  tools: InstalledTools,
+  database: string,
+  sql: string,
+): Promise<string | undefined> {
+  try {
+    const { stdout } = await run(
+      join(tools.postgresBin, "psql"),
+      [
+        ...["--host", s.bindHost, "--port", String(s.ports.POSTGRES_PORT)],
+        ...["--username", s.postgres.user, "--dbname", database],
+        ...["--no-psqlrc", "--tuples-only", "--no-align", "--command", sql],
+      ],
+      { env: { ...process.env, PGPASSWORD: s.postgres.password.reveal() } },
+    );
+    return stdout.trim();
+  } catch {
+    return undefined;
+  }
+}
