@@ -67,8 +67,9 @@ def catalog(config: PipelineConfig) -> Catalog:
 
 def replace_source_rows(
     config: PipelineConfig, fs: pafs.S3FileSystem, table: str, parquet_key: str, source: str
-) -> None:
-    """Makes `table` hold exactly the rows of the Parquet object `parquet_key` for `source`."""
+) -> int | None:
+    """Makes `table` hold exactly the rows of the Parquet object `parquet_key` for `source`;
+    returns the snapshot committed."""
     from pyiceberg.exceptions import CommitFailedException
     from pyiceberg.expressions import EqualTo
 
@@ -82,7 +83,8 @@ def replace_source_rows(
         iceberg_table = tables.load_table(identifier)
 
     data_files = _write_data_files(iceberg_table, fs, parquet_key, source)
-    for attempt in range(COMMIT_ATTEMPTS):
+    attempt = 1
+    while True:
         try:
             with iceberg_table.transaction() as commit, warnings.catch_warnings():
                 # A first load deletes nothing, which pyiceberg warns about.
@@ -92,13 +94,15 @@ def replace_source_rows(
                 with commit.update_snapshot().fast_append() as append:
                     for data_file in data_files:
                         append.append_data_file(data_file)
-            return
+            # The commit updated the table object: its current snapshot is the one made.
+            return iceberg_table.metadata.current_snapshot_id
         except CommitFailedException:
             # Another writer (maintenance, a user's SQL) committed first: start again from
             # the table as it is now; the data files written are still valid for it.
-            if attempt == COMMIT_ATTEMPTS - 1:
+            if attempt == COMMIT_ATTEMPTS:
                 _delete(iceberg_table, data_files)  # refused for sure: nobody's files
                 raise
+            attempt += 1
             iceberg_table = tables.load_table(identifier)
 
 

@@ -243,7 +243,7 @@ def _load(
 
     columns = [(c.name, c.type.trino()) for c in plan.columns]
     prepare_table(trino, table, columns, source, plan.partition)
-    replace_source_rows(config, fs, table, raw_key, source)
+    snapshot = replace_source_rows(config, fs, table, raw_key, source)
 
     # The rejects table is replaced for this file too, also when it now has none.
     reject_table = f"{table}__rejects"
@@ -272,5 +272,5 @@ def _load(
     progress(source, "registered", started)
     return LoadResult(
         source, table, "loaded", plan.data_rows, accepted, len(rejects),
-        trino.latest_snapshot(table), time.monotonic() - started,
+        snapshot, time.monotonic() - started,
     )  # fmt: skip

@@ -61,8 +61,3 @@ class Trino:
             [self.schema, name],
         )
         return {str(r[0]): str(r[1]) for r in rows}
-
-    def latest_snapshot(self, name: str) -> int | None:
-        snapshots = self.table(name + "$snapshots")
-        rows = self.query(f"SELECT snapshot_id FROM {snapshots} ORDER BY committed_at DESC LIMIT 1")
-        return int(rows[0][0]) if rows else None

@@ -72,16 +72,11 @@ function existingMode(s: Settings, options: CommandOptions): "native" | "docker"
   return flagged ?? (composeProjectExists(s) ? "docker" : "native");
 }
 
-/** Inside the compose network Superset reaches Trino by its service name. */
-function dockerTrinoUri(s: Settings): string {
-  return `trino://superset@trino:8080/iceberg/${s.trino.schema}`;
-}
-
 /**
  * Lands what is in the drop zone (the sample on a first start) through Airflow, as every
  * load goes (unchanged files are skipped), then provisions the dashboards.
  */
-async function landRawZoneAndProvision(s: Settings, trinoUri?: string): Promise<void> {
+async function landRawZoneAndProvision(s: Settings, mode: "native" | "docker"): Promise<void> {
   const files = rawFiles(s);
   if (files.length > 0) {
     const outcomes = await ingestViaAirflow(s, files, reporter);
@@ -90,12 +85,12 @@ async function landRawZoneAndProvision(s: Settings, trinoUri?: string): Promise<
       reporter.warn("some files in data/raw were not loaded (above); the stack is up regardless");
     }
   }
-  await provisionWithProgress(s, trinoUri);
+  await provisionWithProgress(s, mode);
 }
 
-async function provisionWithProgress(s: Settings, trinoUri?: string): Promise<void> {
+async function provisionWithProgress(s: Settings, mode: "native" | "docker"): Promise<void> {
   const done = reporter.step("Provisioning Superset datasets and dashboards");
-  const result = await provisionDashboards(s, trinoUri);
+  const result = await provisionDashboards(s, mode);
   done(
     `${Object.keys(result.datasets).length} datasets, ${Object.keys(result.dashboards).length} dashboards`,
   );
@@ -166,7 +161,7 @@ export const commands: Record<string, Command> = {
       if (code !== 0)
         throw new UserError(`docker compose up failed (exit ${code}); see: docker compose logs`);
       await bootstrap(s, reporter);
-      await landRawZoneAndProvision(s, dockerTrinoUri(s));
+      await landRawZoneAndProvision(s, "docker");
       printWhereToLook(s, "docker compose logs SERVICE");
       return 0;
     }
@@ -178,7 +173,7 @@ export const commands: Record<string, Command> = {
     reporter.info(
       dim(`All services healthy after ${((Date.now() - started) / 1000).toFixed(1)}s.`),
     );
-    await landRawZoneAndProvision(s);
+    await landRawZoneAndProvision(s, "native");
     printWhereToLook(s, runtime.supervisor.logDir);
     return 0;
   },
@@ -195,13 +190,14 @@ export const commands: Record<string, Command> = {
     // Node.js to run that, so in docker mode this command does it once the rows are in.
     const loaded = outcomes.some((o) => o.status === "loaded");
     if (!options.direct && loaded && existingMode(s, { args: [] }) === "docker")
-      await provisionWithProgress(s, dockerTrinoUri(s));
+      await provisionWithProgress(s, "docker");
     return outcomes.some((o) => o.status === "failed") ? 1 : 0;
   },
 
-  async dashboards() {
+  async dashboards(options) {
     const s = loadSettings();
-    await provisionWithProgress(s);
+    // Run on the host in docker mode too: Superset then reaches Trino inside the network.
+    await provisionWithProgress(s, existingMode(s, options));
     return 0;
   },
 

@@ -23,8 +23,9 @@ Commands:
   doctor                   check ports, memory, disk and tool versions, with fixes
   reset [--yes]            stop and delete all data (asks first)
 
-down, status and logs act on the docker compose stack when its containers exist, else on
-native mode's processes; --native or --docker chooses.
+down, status, logs and dashboards act on the docker compose stack when its containers exist,
+else on native mode's processes; --native or --docker chooses.
+
 Settings come from .env (generated on first run) and the environment; see README.md.
 `;
 

@@ -46,12 +46,13 @@ export interface ProvisionResult {
  * dashboard, an overview per table and the data-quality dashboard. Idempotent: every
  * object is found again by its name (or slug) and updated, never created twice. Changes
  * made by hand to these charts and dashboards are overwritten; copies are left alone.
+ * `mode` says how Superset reaches Trino (see supersetTrinoUri).
  */
-/** `trinoUri` is how Superset reaches Trino: loopback natively, `trino:8080` in compose. */
 export function provisionDashboards(
   s: Settings,
-  trinoUri = supersetTrinoUri(s),
+  mode: "native" | "docker" = "native",
 ): Promise<ProvisionResult> {
+  const trinoUri = supersetTrinoUri(s, mode);
   // One at a time: Airflow's refresh step and a user's `lakehouse dashboards` may overlap,
   // and two provisioners would both create what neither found.
   mkdirSync(s.paths.state, { recursive: true });
@@ -138,10 +139,10 @@ async function ensureDatabase(superset: SupersetClient, trinoUri: string): Promi
   return (await superset.request<{ id: number }>("POST", "/api/v1/database/", body)).id;
 }
 
-/** The schema's tables and their columns (not the staging tables of running loads). */
+/** The schema's tables and their columns. */
 async function lakehouseTables(s: Settings): Promise<TableShape[]> {
   const result = await trinoClient(s).query<[string, string, string]>(
-    `SELECT table_name, column_name, data_type FROM iceberg.information_schema.columns WHERE table_schema = '${s.trino.schema}' AND table_name NOT LIKE '\\_stage\\_%' ESCAPE '\\' ORDER BY table_name, ordinal_position`,
+    `SELECT table_name, column_name, data_type FROM iceberg.information_schema.columns WHERE table_schema = '${s.trino.schema}' ORDER BY table_name, ordinal_position`,
   );
   const tables = new Map<string, Record<string, string>>();
   for (const [table, column, type] of result.rows) {

@@ -75,6 +75,16 @@ describe("CSV ingestion (direct)", () => {
       "SELECT status, data_rows, rows_accepted, rows_rejected FROM iceberg.lakehouse._ingest_log WHERE file_path = 'data/raw/sales_sample.csv'",
     );
     expect(ledger.rows).toEqual([["loaded", 3000, 3000, 0]]);
+    // The ledger names the snapshot that holds the file's rows: the table's current one.
+    expect(
+      await scalar(
+        "SELECT snapshot_id FROM iceberg.lakehouse._ingest_log WHERE file_path = 'data/raw/sales_sample.csv'",
+      ),
+    ).toBe(
+      await scalar(
+        'SELECT snapshot_id FROM iceberg.lakehouse."sales_sample$snapshots" ORDER BY committed_at DESC LIMIT 1',
+      ),
+    );
   });
 
   it("does nothing when the same content comes again", async () => {

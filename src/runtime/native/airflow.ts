@@ -87,15 +87,15 @@ export function airflowCli(s: Settings, tools: InstalledTools, args: string[]): 
  * the schema revision and the load pool. Undefined while the database cannot answer.
  */
 async function preparedState(s: Settings, tools: InstalledTools): Promise<string | undefined> {
-  const revision = await queryText(s, tools, "airflow", "SELECT version_num FROM alembic_version");
-  const pool = await queryText(
+  const found = await queryText(
     s,
     tools,
     "airflow",
-    `SELECT slots FROM slot_pool WHERE pool = '${LOAD_POOL}'`,
+    "SELECT (SELECT version_num FROM alembic_version) || ' pool ' || " +
+      `(SELECT slots FROM slot_pool WHERE pool = '${LOAD_POOL}')`,
   );
-  if (!revision || !pool) return undefined;
-  return JSON.stringify({ python: tools.python, revision, pool });
+  // NULL (an empty line) until both exist.
+  return found ? JSON.stringify({ python: tools.python, found }) : undefined;
 }
 
 /**

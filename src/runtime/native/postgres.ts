@@ -22,7 +22,6 @@ export function postgresProcess(s: Settings, tools: InstalledTools): ProcessSpec
   const configDir = join(s.paths.root, "services", "postgres");
   const asOwner = () => (isRoot() ? lookupUser(OS_USER) : undefined);
   const password = s.postgres.password.reveal();
-  const psqlEnv = { ...process.env, PGPASSWORD: password };
 
   return {
     command: join(tools.postgresBin, "postgres"),
@@ -76,26 +75,10 @@ export function postgresProcess(s: Settings, tools: InstalledTools): ProcessSpec
       }
     },
     async afterReady() {
-      await run(
-        join(tools.postgresBin, "psql"),
-        [
-          "--host",
-          s.bindHost,
-          "--port",
-          String(s.ports.POSTGRES_PORT),
-          "--username",
-          s.postgres.user,
-          "--dbname",
-          "postgres",
-          "--no-psqlrc",
-          "--quiet",
-          "-v",
-          "ON_ERROR_STOP=1",
-          "--file",
-          join(configDir, "init.sql"),
-        ],
-        { env: psqlEnv },
-      );
+      await psql(s, tools, "postgres", [
+        ...["--quiet", "-v", "ON_ERROR_STOP=1"],
+        ...["--file", join(configDir, "init.sql")],
+      ]);
     },
   };
 }
@@ -126,17 +109,29 @@ export async function queryText(
   sql: string,
 ): Promise<string | undefined> {
   try {
-    const { stdout } = await run(
-      join(tools.postgresBin, "psql"),
-      [
-        ...["--host", s.bindHost, "--port", String(s.ports.POSTGRES_PORT)],
-        ...["--username", s.postgres.user, "--dbname", database],
-        ...["--no-psqlrc", "--tuples-only", "--no-align", "--command", sql],
-      ],
-      { env: { ...process.env, PGPASSWORD: s.postgres.password.reveal() } },
-    );
+    const stdout = await psql(s, tools, database, [
+      ...["--tuples-only", "--no-align", "--command", sql],
+    ]);
     return stdout.trim();
   } catch {
     return undefined;
   }
+}
+
+/** psql as the lakehouse user over TCP, like every other client; resolves with stdout. */
+async function psql(
+  s: Settings,
+  tools: InstalledTools,
+  database: string,
+  args: string[],
+): Promise<string> {
+  const { stdout } = await run(
+    join(tools.postgresBin, "psql"),
+    [
+      ...["--host", s.bindHost, "--port", String(s.ports.POSTGRES_PORT)],
+      ...["--username", s.postgres.user, "--dbname", database, "--no-psqlrc", ...args],
+    ],
+    { env: { ...process.env, PGPASSWORD: s.postgres.password.reveal() } },
+  );
+  return stdout;
 }

@@ -23,9 +23,13 @@ export function supersetEnv(s: Settings): Record<string, string> {
   };
 }
 
-/** How Superset reaches Trino: the iceberg catalog, the lakehouse schema. */
-export function supersetTrinoUri(s: Settings): string {
-  return `trino://superset@127.0.0.1:${s.ports.TRINO_PORT}/iceberg/${s.trino.schema}`;
+/**
+ * How Superset reaches Trino (the iceberg catalog, the lakehouse schema): over loopback
+ * natively, by its service name inside the compose network.
+ */
+export function supersetTrinoUri(s: Settings, mode: "native" | "docker" = "native"): string {
+  const address = mode === "docker" ? "trino:8080" : `127.0.0.1:${s.ports.TRINO_PORT}`;
+  return `trino://superset@${address}/iceberg/${s.trino.schema}`;
 }
 
 /**
