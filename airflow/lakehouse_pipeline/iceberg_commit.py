@@ -17,29 +17,40 @@ import contextlib
 import itertools
 import uuid
 import warnings
-from collections import deque
+from collections import OrderedDict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from .errors import IngestError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     import pyarrow as pa
     import pyarrow.fs as pafs
     from pyiceberg.catalog import Catalog
+    from pyiceberg.io.fileformat import FileFormatWriter
     from pyiceberg.manifest import DataFile
+    from pyiceberg.schema import Schema
     from pyiceberg.table import Table
+    from pyiceberg.typedef import Record
 
     from .config import PipelineConfig
 
-# Rows read back and split by partition at a time. Bigger chunks mean fewer, larger files
-# for unsorted data (each chunk writes one file per partition it touches) and a little
-# more speed, at the cost of memory: a 256 MiB sales file peaked at ~650 MB with 500k rows,
-# ~1 GB with a million.
-CHUNK_ROWS = 500_000
+# Rows read back and split by partition at a time.
+CHUNK_ROWS = 250_000
+# A partition's rows are written once this many have gathered (one row group), or, the
+# biggest first, when all partitions together hold more than BUFFER_ROWS: memory stays
+# bounded however the rows are spread over partitions.
+GROUP_ROWS = 100_000
+BUFFER_ROWS = 400_000
+# Files open at once (each holds an upload buffer); beyond, the least recently written is
+# finished and its partition starts a new file if more rows come.
+MAX_OPEN_FILES = 32
+# A partition's file is finished after this many rows and a new one begun.
+FILE_ROWS = 10_000_000
 # Exact (not truncated) statistics for the lineage column let the delete of a file's earlier
 # rows drop whole data files instead of reading them to decide.
 SOURCE_METRICS = ("write.metadata.metrics.column._source_file", "full")
@@ -111,45 +122,30 @@ def _write_data_files(
 ) -> list[DataFile]:
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from pyiceberg.io.pyarrow import _dataframe_to_data_files, schema_to_pyarrow
+    from pyiceberg.io.pyarrow import schema_to_pyarrow
+    from pyiceberg.schema import sanitize_column_names
 
-    # pyiceberg maps text to large_string; plain string is the same to it and needs no copy.
+    # The files carry the table's field ids; pyiceberg maps text to large_string, and plain
+    # string is the same to Parquet and needs no copy.
+    names = [field.name for field in table.schema().fields]
+    file_schema = sanitize_column_names(table.schema())
     target = pa.schema(
         field.with_type(pa.string()) if field.type == pa.large_string() else field
-        for field in schema_to_pyarrow(table.schema(), include_field_ids=False)
+        for field in schema_to_pyarrow(file_schema, include_field_ids=True)
     )
-    write_uuid, counter = uuid.uuid4(), itertools.count(0)
-
-    def write(rows: pa.Table) -> list[DataFile]:
-        return list(
-            _dataframe_to_data_files(
-                table.metadata, rows, table.io, write_uuid=write_uuid, counter=counter
-            )
-        )
-
-    # Two partitions are encoded at a time (pyarrow releases the GIL), a third is prepared.
-    data_files: list[DataFile] = []
-    pending: deque[Future[list[DataFile]]] = deque()
+    files = _PartitionFiles(table, file_schema)
     try:
-        with ThreadPoolExecutor(max_workers=WRITERS) as writers:
-            with fs.open_input_file(parquet_key) as stream:
-                for batch in pq.ParquetFile(stream).iter_batches(batch_size=CHUNK_ROWS):
-                    chunk = _to_table_schema(pa.Table.from_batches([batch]), target, source)
-                    for rows in _by_partition(table, chunk):
-                        if len(pending) >= WRITERS:
-                            data_files.extend(pending.popleft().result())
-                        pending.append(writers.submit(write, rows))
-            while pending:
-                data_files.extend(pending.popleft().result())
+        with fs.open_input_file(parquet_key) as stream:
+            for batch in pq.ParquetFile(stream).iter_batches(batch_size=CHUNK_ROWS):
+                chunk = _to_table_schema(pa.Table.from_batches([batch]), target, source, names)
+                for key, rows in _by_partition(table, chunk):
+                    files.add(key, rows)
+        return files.finish()
     except BaseException:
         # A value that does not fit, say, in a later chunk: the load fails uncommitted, so
         # what it wrote is deleted now instead of waiting for maintenance's orphan sweep.
-        for future in pending:  # finished: leaving the executor waited for them
-            with contextlib.suppress(Exception):
-                data_files.extend(future.result())
-        _delete(table, data_files)
+        files.abort()
         raise
-    return data_files
 
 
 def _delete(table: Table, data_files: list[DataFile]) -> None:
@@ -158,8 +154,157 @@ def _delete(table: Table, data_files: list[DataFile]) -> None:
             table.io.delete(data_file.file_path)
 
 
-def _by_partition(table: Table, rows: pa.Table) -> Iterator[pa.Table]:
-    """The rows split into one table per partition.
+PartitionValues = tuple[object, ...]
+
+
+@dataclass
+class _OpenFile:
+    path: str
+    writer: FileFormatWriter
+    partition: Record
+    rows: int = 0
+    pending: Future[object] | None = None  # its last write or close, in order
+
+
+class _PartitionFiles:
+    """The new data files of a load: one open file per partition, fed chunk after chunk.
+
+    A partition's rows from every chunk go to the same file, in row groups of up to
+    GROUP_ROWS: two years of orders make 24 files, not one per month per chunk (about 500
+    for 1 GiB), each of which costs S3 round trips, a manifest entry and work for readers.
+    Files are encoded on WRITERS threads (pyarrow releases the GIL), each file's writes in
+    order, while the caller prepares the next chunk.
+    """
+
+    def __init__(self, table: Table, file_schema: Schema) -> None:
+        from pyiceberg.io.fileformat import FileFormatFactory
+        from pyiceberg.manifest import FileFormat
+        from pyiceberg.table.locations import load_location_provider
+
+        self._table = table
+        self._file_schema = file_schema
+        self._format = FileFormatFactory.get(FileFormat.PARQUET)
+        self._locations = load_location_provider(table.location(), table.properties)
+        self._uuid, self._counter = uuid.uuid4(), itertools.count(0)
+        self._buffers: dict[PartitionValues, list[pa.Table]] = {}
+        self._buffered: dict[PartitionValues, int] = {}
+        self._open: OrderedDict[PartitionValues, _OpenFile] = OrderedDict()  # least recent first
+        self._started: list[str] = []  # every file begun, to delete after a failure
+        self._in_flight: deque[Future[object]] = deque()
+        self._pool = ThreadPoolExecutor(WRITERS, thread_name_prefix="table-files")
+        self._data_files: list[DataFile] = []
+
+    def add(self, key: PartitionValues, rows: pa.Table) -> None:
+        self._buffers.setdefault(key, []).append(rows)
+        self._buffered[key] = self._buffered.get(key, 0) + rows.num_rows
+        if self._buffered[key] >= GROUP_ROWS:
+            self._flush(key)
+        while sum(self._buffered.values()) > BUFFER_ROWS:
+            self._flush(max(self._buffered, key=self._buffered.__getitem__))
+
+    def finish(self) -> list[DataFile]:
+        for key in list(self._buffers):
+            self._flush(key)
+        for key in list(self._open):
+            self._close(key)
+        self._pool.shutdown(wait=True)
+        for future in self._in_flight:
+            future.result()  # raises a failed write's error
+        return self._data_files
+
+    def abort(self) -> None:
+        """Waits for the writes under way, then deletes every file begun."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        for file in self._open.values():
+            with contextlib.suppress(Exception):
+                file.writer.close()
+        for path in self._started:
+            with contextlib.suppress(Exception):  # best effort: maintenance sweeps the rest
+                self._table.io.delete(path)
+
+    def _flush(self, key: PartitionValues) -> None:
+        import pyarrow as pa
+
+        rows = pa.concat_tables(self._buffers.pop(key))
+        del self._buffered[key]
+        file = self._file_for(key)
+        file.rows += rows.num_rows
+        self._submit(file, lambda: file.writer.write(rows))
+
+    def _file_for(self, key: PartitionValues) -> _OpenFile:
+        file = self._open.get(key)
+        if file is not None and file.rows >= FILE_ROWS:
+            self._close(key)
+            file = None
+        if file is None:
+            if len(self._open) >= MAX_OPEN_FILES:
+                self._close(next(iter(self._open)))
+            file = self._start(key)
+            self._open[key] = file
+        self._open.move_to_end(key)
+        return file
+
+    def _start(self, key: PartitionValues) -> _OpenFile:
+        from pyiceberg.partitioning import PartitionFieldValue, PartitionKey
+        from pyiceberg.typedef import Record
+
+        spec = self._table.spec()
+        partition_key = None
+        if not spec.is_unpartitioned():
+            partition_key = PartitionKey(
+                field_values=[
+                    PartitionFieldValue(field=field, value=value)
+                    for field, value in zip(spec.fields, key, strict=True)
+                ],
+                partition_spec=spec,
+                schema=self._table.schema(),
+            )
+        path = self._locations.new_data_location(
+            data_file_name=f"00000-{next(self._counter)}-{self._uuid}.parquet",
+            partition_key=partition_key,
+        )
+        self._started.append(path)
+        writer = self._format.create_writer(
+            self._table.io.new_output(path), self._file_schema, self._table.properties
+        )
+        partition = partition_key.partition if partition_key is not None else Record()
+        return _OpenFile(path, writer, partition)
+
+    def _close(self, key: PartitionValues) -> None:
+        from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+
+        file = self._open.pop(key)
+
+        def close() -> None:
+            statistics = file.writer.close()
+            self._data_files.append(
+                DataFile.from_args(
+                    content=DataFileContent.DATA,
+                    file_path=file.path,
+                    file_format=FileFormat.PARQUET,
+                    partition=file.partition,
+                    file_size_in_bytes=len(self._table.io.new_input(file.path)),
+                    sort_order_id=None,
+                    spec_id=self._table.metadata.default_spec_id,
+                    equality_ids=None,
+                    key_metadata=None,
+                    **statistics.to_serialized_dict(),
+                )
+            )
+
+        self._submit(file, close)
+
+    def _submit(self, file: _OpenFile, operation: Callable[[], object]) -> None:
+        if file.pending is not None:
+            file.pending.result()  # one operation per file at a time, in order
+        while len(self._in_flight) >= WRITERS:
+            self._in_flight.popleft().result()  # bounded memory: the caller waits
+        file.pending = self._pool.submit(operation)
+        self._in_flight.append(file.pending)
+
+
+def _by_partition(table: Table, rows: pa.Table) -> Iterator[tuple[PartitionValues, pa.Table]]:
+    """The rows split by partition, each part with its partition values.
 
     pyiceberg splits a table by filtering all of it once per partition, which costs
     rows x partitions; one sort by the partition values, then taking each partition's
@@ -170,7 +315,7 @@ def _by_partition(table: Table, rows: pa.Table) -> Iterator[pa.Table]:
 
     spec, schema = table.spec(), table.schema()
     if spec.is_unpartitioned():
-        yield rows
+        yield (), rows
         return
     keys = pa.table(
         {
@@ -181,26 +326,30 @@ def _by_partition(table: Table, rows: pa.Table) -> Iterator[pa.Table]:
         }
     )
     order = pc.sort_indices(keys, sort_keys=[(name, "ascending") for name in keys.column_names])
-    counts = pa.TableGroupBy(keys.take(order), keys.column_names, use_threads=False).aggregate(
+    groups = pa.TableGroupBy(keys.take(order), keys.column_names, use_threads=False).aggregate(
         [([], "count_all")]
     )
     start = 0
-    for count in counts.column("count_all").to_pylist():
-        yield rows.take(order.slice(start, count))
+    for group in groups.to_pylist():
+        count = group["count_all"]
+        yield tuple(group[name] for name in keys.column_names), rows.take(order.slice(start, count))
         start += count
 
 
-def _to_table_schema(rows: pa.Table, target: pa.Schema, source: str) -> pa.Table:
+def _to_table_schema(
+    rows: pa.Table, target: pa.Schema, source: str, names: list[str] | None = None
+) -> pa.Table:
     """The rows with the table's columns, in its order and types: a column the file lacks is
-    null, and a file's type the table stores wider (bigint into decimal, say) is cast."""
+    null, and a file's type the table stores wider (bigint into decimal, say) is cast.
+    `names` are the table's column names when the target's differ (sanitised for Parquet)."""
     import pyarrow as pa
 
     columns: list[pa.Array | pa.ChunkedArray] = []
-    for field in target:
-        if field.name not in rows.column_names:
+    for field, name in zip(target, names or target.names, strict=True):
+        if name not in rows.column_names:
             columns.append(pa.nulls(rows.num_rows, field.type))
             continue
-        column = rows.column(field.name)
+        column = rows.column(name)
         if column.type != field.type:
             try:
                 column = _cast(column, field.type)
@@ -209,7 +358,7 @@ def _to_table_schema(rows: pa.Table, target: pa.Schema, source: str) -> pa.Table
                     source,
                     f"a value does not fit the table's type {field.type} ({error}); "
                     "none of the file's rows were committed",
-                    column=field.name,
+                    column=name,
                     fix="correct the values, or load the file into a new table (rename it)",
                 ) from error
         columns.append(column)
