@@ -1,4 +1,4 @@
-"""Make a table hold exactly one Parquet file's rows for a source file, in one Iceberg commit.
+"""Make a table hold exactly one source file's rows, in one Iceberg commit.
 
 The rows are written as the table's own data files, split by its partition spec, and a
 single transaction through the REST catalog deletes the rows an earlier load of the same
@@ -6,20 +6,31 @@ source file left and adds the new files. Readers see the old rows or the new, ne
 never half; a load killed before the commit leaves only unreferenced files (removed by
 maintenance's `remove_orphan_files`), and a re-run replaces rather than duplicates.
 
+The files are written while the CSV file is read (the raw zone's rows, as they come),
+for the table's layout as it will be after its DDL: the table as it is, or the one its
+CREATE TABLE will make. Schema changes stay with Trino and happen after the file was read
+(so a file that fails validation leaves its table as it was); if the table then does not
+have the layout the files were written for (columns added or widened, or another writer
+changed it meanwhile), they are dropped and written again from the raw zone.
+
 Writing the files here rather than through a Trino MERGE matters for speed: Trino would
 read every row back and rewrite it, most of a large load's time on a small machine.
-Schema changes (create, add or widen columns) stay with Trino and happen before this.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
+import re
+import shutil
+import tempfile
 import uuid
 import warnings
 from collections import OrderedDict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -31,30 +42,35 @@ if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.fs as pafs
     from pyiceberg.catalog import Catalog
+    from pyiceberg.io import FileIO
     from pyiceberg.io.fileformat import FileFormatWriter
     from pyiceberg.manifest import DataFile
+    from pyiceberg.partitioning import PartitionSpec
     from pyiceberg.schema import Schema
     from pyiceberg.table import Table
     from pyiceberg.typedef import Record
+    from pyiceberg.types import IcebergType
 
     from .config import PipelineConfig
 
-# Rows read back and split by partition at a time.
+# Rows read back from the raw zone at a time, when a load's files are written from it.
 CHUNK_ROWS = 250_000
 # A partition's rows are written once this many have gathered (one row group), or, the
 # biggest first, when all partitions together hold more than BUFFER_ROWS: memory stays
 # bounded however the rows are spread over partitions.
 GROUP_ROWS = 100_000
 BUFFER_ROWS = 400_000
-# Files open at once (each holds an upload buffer); beyond, the least recently written is
-# finished and its partition starts a new file if more rows come.
-MAX_OPEN_FILES = 32
+# Files open at once; beyond, the least recently written is finished and its partition
+# starts a new file if more rows come.
+MAX_OPEN_FILES = 64
 # A partition's file is finished after this many rows and a new one begun.
 FILE_ROWS = 10_000_000
+UPLOAD_BYTES = 8 << 20
 # Exact (not truncated) statistics for the lineage column let the delete of a file's earlier
 # rows drop whole data files instead of reading them to decide.
 SOURCE_METRICS = ("write.metadata.metrics.column._source_file", "full")
 COMMIT_ATTEMPTS = 5
+_progress = logging.getLogger("lakehouse_pipeline.progress")
 WRITERS = 2
 
 
@@ -76,24 +92,181 @@ def catalog(config: PipelineConfig) -> Catalog:
     )
 
 
+@dataclass(frozen=True)
+class TableLayout:
+    """What a table's data files are written for: only a table that still has this
+    location, schema and partition spec may take them."""
+
+    location: str
+    schema: Schema
+    spec: PartitionSpec
+    properties: dict[str, str]
+    io: FileIO
+    new: bool = False  # a table the load creates, at this location
+
+    @staticmethod
+    def of(table: Table) -> TableLayout:
+        properties = {**table.properties, SOURCE_METRICS[0]: SOURCE_METRICS[1]}
+        return TableLayout(table.location(), table.schema(), table.spec(), properties, table.io)
+
+    def matches(self, table: Table) -> bool:
+        return (
+            table.location() == self.location
+            and table.schema().as_struct() == self.schema.as_struct()
+            and table.spec() == self.spec
+        )
+
+
+def layout_for_load(
+    config: PipelineConfig, table: str, columns: list[tuple[str, str]], partition: list[str]
+) -> TableLayout | None:
+    """The layout `table` will have after the load's DDL, when it is known now: the table
+    as it is when it has the file's columns with the same types, or, for a new table, the
+    one prepare_table will create at the layout's location. None when the load changes the
+    table's schema."""
+    from pyiceberg.exceptions import NoSuchTableError
+    from pyiceberg.io.pyarrow import schema_to_pyarrow
+
+    from .register import LINEAGE
+
+    tables = catalog(config)
+    try:
+        existing = tables.load_table((config.schema, table))
+    except NoSuchTableError:
+        return _new_table_layout(
+            tables, config.schema, table, [*columns, *LINEAGE.items()], partition
+        )
+    stored = {f.name: f.type for f in schema_to_pyarrow(existing.schema(), include_field_ids=False)}
+    for name, trino_type in columns:
+        file_type = _iceberg_type(trino_type)
+        if file_type is None or name not in stored:
+            return None
+        if schema_to_pyarrow(file_type) != stored[name]:
+            return None
+    return TableLayout.of(existing)
+
+
+def _new_table_layout(
+    tables: Catalog,
+    namespace: str,
+    table: str,
+    columns: list[tuple[str, str]],
+    partition: list[str],
+) -> TableLayout | None:
+    """What Trino's CREATE TABLE makes: columns numbered from 1 in order, all optional;
+    partition fields numbered from 1000 and named as Trino names them; the location is ours
+    (`WITH (location = ...)`), unique like Trino's own."""
+    from pyiceberg.io import load_file_io
+    from pyiceberg.partitioning import PartitionField, PartitionSpec
+    from pyiceberg.schema import Schema
+    from pyiceberg.transforms import parse_transform
+    from pyiceberg.types import NestedField
+
+    from .contract import parse_partition
+
+    base = tables.load_namespace_properties(namespace).get("location")
+    types = [_iceberg_type(trino_type) for _, trino_type in columns]
+    if not base or None in types:
+        return None
+    schema = Schema(
+        *(
+            NestedField(field_id, name, field_type, required=False)
+            for field_id, ((name, _), field_type) in enumerate(
+                zip(columns, types, strict=True), start=1
+            )
+            if field_type is not None
+        )
+    )
+    fields = []
+    for field_id, text in enumerate(partition, start=1000):
+        spec = parse_partition(text)
+        if spec is None:
+            return None
+        fields.append(
+            PartitionField(
+                source_id=schema.find_field(spec.column).field_id,
+                field_id=field_id,
+                transform=parse_transform(spec.transform),
+                name=spec.column + _TRINO_PARTITION_SUFFIX[spec.transform.split("[")[0]],
+            )
+        )
+    location = f"{base.rstrip('/')}/{table}-{uuid.uuid4().hex}"
+    return TableLayout(
+        location=location,
+        schema=schema,
+        spec=PartitionSpec(*fields, spec_id=0),
+        properties={SOURCE_METRICS[0]: SOURCE_METRICS[1]},
+        io=load_file_io(tables.properties, location),
+        new=True,
+    )
+
+
+# How Trino names a partition field: its column, with a suffix for the transform.
+_TRINO_PARTITION_SUFFIX = {
+    "identity": "",
+    "year": "_year",
+    "month": "_month",
+    "day": "_day",
+    "hour": "_hour",
+    "bucket": "_bucket",
+    "truncate": "_trunc",
+}
+
+
+def _iceberg_type(trino_type: str) -> IcebergType | None:
+    """The Iceberg type Trino stores for one of the pipeline's column types."""
+    from pyiceberg import types as t
+
+    match = re.fullmatch(r"decimal\((\d+),\s*(\d+)\)", trino_type)
+    if match:
+        return t.DecimalType(int(match.group(1)), int(match.group(2)))
+    known: dict[str, IcebergType] = {
+        "boolean": t.BooleanType(),
+        "bigint": t.LongType(),
+        "double": t.DoubleType(),
+        "date": t.DateType(),
+        "timestamp(6)": t.TimestampType(),
+        "timestamp(6) with time zone": t.TimestamptzType(),
+        "varchar": t.StringType(),
+    }
+    return known.get(trino_type)
+
+
 def replace_source_rows(
-    config: PipelineConfig, fs: pafs.S3FileSystem, table: str, parquet_key: str, source: str
+    config: PipelineConfig,
+    fs: pafs.S3FileSystem,
+    table: str,
+    parquet_key: str,
+    source: str,
+    written: tuple[TableLayout, list[DataFile]] | None = None,
 ) -> int | None:
-    """Makes `table` hold exactly the rows of the Parquet object `parquet_key` for `source`;
-    returns the snapshot committed."""
+    """Makes `table` hold exactly the rows of the Parquet object `parquet_key` for `source`:
+    the data files `written` for a layout when the table still has it, else files written
+    now from the Parquet object. Returns the snapshot committed."""
     from pyiceberg.exceptions import CommitFailedException
     from pyiceberg.expressions import EqualTo
 
     tables = catalog(config)
     identifier = (config.schema, table)
-    iceberg_table = tables.load_table(identifier)
-    if iceberg_table.properties.get(SOURCE_METRICS[0]) != SOURCE_METRICS[1]:
-        # Table metadata only (no data changes): how statistics of new files are kept.
-        with iceberg_table.transaction() as settings:
-            settings.set_properties({SOURCE_METRICS[0]: SOURCE_METRICS[1]})
+    try:
         iceberg_table = tables.load_table(identifier)
-
-    data_files = _write_data_files(iceberg_table, fs, parquet_key, source)
+        if iceberg_table.properties.get(SOURCE_METRICS[0]) != SOURCE_METRICS[1]:
+            # Table metadata only (no data changes): how statistics of new files are kept.
+            with iceberg_table.transaction() as settings:
+                settings.set_properties({SOURCE_METRICS[0]: SOURCE_METRICS[1]})
+            iceberg_table = tables.load_table(identifier)
+        if written is not None and written[0].matches(iceberg_table):
+            data_files = written[1]
+        else:
+            if written is not None:
+                _progress.info("%s: the table changed meanwhile; writing its files again", source)
+                _delete(written[0].io, written[1])
+                written = None
+            data_files = _write_data_files(iceberg_table, fs, parquet_key, source)
+    except BaseException:
+        if written is not None:  # not committed
+            _delete(written[0].io, written[1])
+        raise
     attempt = 1
     while True:
         try:
@@ -111,7 +284,7 @@ def replace_source_rows(
             # Another writer (maintenance, a user's SQL) committed first: start again from
             # the table as it is now; the data files written are still valid for it.
             if attempt == COMMIT_ATTEMPTS:
-                _delete(iceberg_table, data_files)  # refused for sure: nobody's files
+                _delete(iceberg_table.io, data_files)  # refused for sure: nobody's files
                 raise
             attempt += 1
             iceberg_table = tables.load_table(identifier)
@@ -120,38 +293,24 @@ def replace_source_rows(
 def _write_data_files(
     table: Table, fs: pafs.S3FileSystem, parquet_key: str, source: str
 ) -> list[DataFile]:
-    import pyarrow as pa
     import pyarrow.parquet as pq
-    from pyiceberg.io.pyarrow import schema_to_pyarrow
-    from pyiceberg.schema import sanitize_column_names
 
-    # The files carry the table's field ids; pyiceberg maps text to large_string, and plain
-    # string is the same to Parquet and needs no copy.
-    names = [field.name for field in table.schema().fields]
-    file_schema = sanitize_column_names(table.schema())
-    target = pa.schema(
-        field.with_type(pa.string()) if field.type == pa.large_string() else field
-        for field in schema_to_pyarrow(file_schema, include_field_ids=True)
-    )
-    files = _PartitionFiles(table, file_schema)
+    files = TableFiles(TableLayout.of(table), source)
     try:
         with fs.open_input_file(parquet_key) as stream:
             for batch in pq.ParquetFile(stream).iter_batches(batch_size=CHUNK_ROWS):
-                chunk = _to_table_schema(pa.Table.from_batches([batch]), target, source, names)
-                for key, rows in _by_partition(table, chunk):
-                    files.add(key, rows)
-        return files.finish()
+                files.add(batch)
+        files.finish()
+        return files.upload()
     except BaseException:
-        # A value that does not fit, say, in a later chunk: the load fails uncommitted, so
-        # what it wrote is deleted now instead of waiting for maintenance's orphan sweep.
         files.abort()
         raise
 
 
-def _delete(table: Table, data_files: list[DataFile]) -> None:
+def _delete(io: FileIO, data_files: list[DataFile]) -> None:
     for data_file in data_files:
         with contextlib.suppress(Exception):  # best effort: maintenance sweeps the rest
-            table.io.delete(data_file.file_path)
+            io.delete(data_file.file_path)
 
 
 PartitionValues = tuple[object, ...]
@@ -159,33 +318,51 @@ PartitionValues = tuple[object, ...]
 
 @dataclass
 class _OpenFile:
-    path: str
+    path: str  # in the table's location
+    local: Path  # where it is written first
     writer: FileFormatWriter
     partition: Record
     rows: int = 0
     pending: Future[object] | None = None  # its last write or close, in order
 
 
-class _PartitionFiles:
-    """The new data files of a load: one open file per partition, fed chunk after chunk.
+class TableFiles:
+    """New data files for a table layout, from rows as they come; committed by the caller.
 
-    A partition's rows from every chunk go to the same file, in row groups of up to
-    GROUP_ROWS: two years of orders make 24 files, not one per month per chunk (about 500
-    for 1 GiB), each of which costs S3 round trips, a manifest entry and work for readers.
-    Files are encoded on WRITERS threads (pyarrow releases the GIL), each file's writes in
-    order, while the caller prepares the next chunk.
+    Rows are shaped to the table's columns and types, split by partition, and every
+    partition's rows go to one open file, in row groups of up to GROUP_ROWS: two years of
+    orders make 24 files, not one per month per batch, each of which would cost S3 round
+    trips, a manifest entry and work for readers. Files are encoded on WRITERS threads
+    (pyarrow releases the GIL), each file's writes in order, while the caller goes on. They
+    are written to local disk first: an open S3 upload buffers ~10 MB, which for 24 open
+    files was a quarter of a 1 GiB load's memory, and a new table's files can only be
+    uploaded once the table exists.
+
+    A value that does not fit the table's type fails the load (IngestError); after any
+    failure `abort` deletes what was written instead of leaving it to the orphan sweep.
     """
 
-    def __init__(self, table: Table, file_schema: Schema) -> None:
+    def __init__(self, layout: TableLayout, source: str) -> None:
+        import pyarrow as pa
         from pyiceberg.io.fileformat import FileFormatFactory
+        from pyiceberg.io.pyarrow import schema_to_pyarrow
         from pyiceberg.manifest import FileFormat
+        from pyiceberg.schema import sanitize_column_names
         from pyiceberg.table.locations import load_location_provider
 
-        self._table = table
-        self._file_schema = file_schema
+        self._layout, self._io, self._source = layout, layout.io, source
+        # The files carry the table's field ids; pyiceberg maps text to large_string, and
+        # plain string is the same to Parquet and needs no copy.
+        self._names = [field.name for field in layout.schema.fields]
+        self._file_schema = sanitize_column_names(layout.schema)
+        self._target = pa.schema(
+            field.with_type(pa.string()) if field.type == pa.large_string() else field
+            for field in schema_to_pyarrow(self._file_schema, include_field_ids=True)
+        )
         self._format = FileFormatFactory.get(FileFormat.PARQUET)
-        self._locations = load_location_provider(table.location(), table.properties)
+        self._locations = load_location_provider(layout.location, layout.properties)
         self._uuid, self._counter = uuid.uuid4(), itertools.count(0)
+        self._staging = Path(tempfile.mkdtemp(prefix="lakehouse-table-files-"))
         self._buffers: dict[PartitionValues, list[pa.Table]] = {}
         self._buffered: dict[PartitionValues, int] = {}
         self._open: OrderedDict[PartitionValues, _OpenFile] = OrderedDict()  # least recent first
@@ -194,15 +371,22 @@ class _PartitionFiles:
         self._pool = ThreadPoolExecutor(WRITERS, thread_name_prefix="table-files")
         self._data_files: list[DataFile] = []
 
-    def add(self, key: PartitionValues, rows: pa.Table) -> None:
-        self._buffers.setdefault(key, []).append(rows)
-        self._buffered[key] = self._buffered.get(key, 0) + rows.num_rows
-        if self._buffered[key] >= GROUP_ROWS:
-            self._flush(key)
+    def add(self, rows: pa.RecordBatch) -> None:
+        import pyarrow as pa
+
+        shaped = _to_table_schema(
+            pa.Table.from_batches([rows]), self._target, self._source, self._names
+        )
+        for key, part in _by_partition(self._layout.spec, self._layout.schema, shaped):
+            self._buffers.setdefault(key, []).append(part)
+            self._buffered[key] = self._buffered.get(key, 0) + part.num_rows
+            if self._buffered[key] >= GROUP_ROWS:
+                self._flush(key)
         while sum(self._buffered.values()) > BUFFER_ROWS:
             self._flush(max(self._buffered, key=self._buffered.__getitem__))
 
-    def finish(self) -> list[DataFile]:
+    def finish(self) -> None:
+        """Writes what is buffered and completes every file, on local disk."""
         for key in list(self._buffers):
             self._flush(key)
         for key in list(self._open):
@@ -210,6 +394,23 @@ class _PartitionFiles:
         self._pool.shutdown(wait=True)
         for future in self._in_flight:
             future.result()  # raises a failed write's error
+
+    def upload(self) -> list[DataFile]:
+        """Uploads the finished files into the table's location. Only once the table exists:
+        Trino creates a table only at an empty location."""
+
+        def upload(data_file: DataFile) -> None:
+            local = self._staging / data_file.file_path.rsplit("/", 1)[-1]
+            with (
+                local.open("rb") as data,
+                self._io.new_output(data_file.file_path).create(overwrite=True) as out,
+            ):
+                shutil.copyfileobj(data, out, UPLOAD_BYTES)
+            local.unlink()
+
+        with ThreadPoolExecutor(WRITERS, thread_name_prefix="upload") as uploads:
+            list(uploads.map(upload, self._data_files))
+        shutil.rmtree(self._staging, ignore_errors=True)
         return self._data_files
 
     def abort(self) -> None:
@@ -218,9 +419,10 @@ class _PartitionFiles:
         for file in self._open.values():
             with contextlib.suppress(Exception):
                 file.writer.close()
+        shutil.rmtree(self._staging, ignore_errors=True)
         for path in self._started:
             with contextlib.suppress(Exception):  # best effort: maintenance sweeps the rest
-                self._table.io.delete(path)
+                self._io.delete(path)
 
     def _flush(self, key: PartitionValues) -> None:
         import pyarrow as pa
@@ -245,10 +447,11 @@ class _PartitionFiles:
         return file
 
     def _start(self, key: PartitionValues) -> _OpenFile:
+        from pyiceberg.io.pyarrow import PyArrowFileIO
         from pyiceberg.partitioning import PartitionFieldValue, PartitionKey
         from pyiceberg.typedef import Record
 
-        spec = self._table.spec()
+        spec = self._layout.spec
         partition_key = None
         if not spec.is_unpartitioned():
             partition_key = PartitionKey(
@@ -257,18 +460,19 @@ class _PartitionFiles:
                     for field, value in zip(spec.fields, key, strict=True)
                 ],
                 partition_spec=spec,
-                schema=self._table.schema(),
+                schema=self._layout.schema,
             )
         path = self._locations.new_data_location(
             data_file_name=f"00000-{next(self._counter)}-{self._uuid}.parquet",
             partition_key=partition_key,
         )
         self._started.append(path)
+        local = self._staging / path.rsplit("/", 1)[-1]
         writer = self._format.create_writer(
-            self._table.io.new_output(path), self._file_schema, self._table.properties
+            PyArrowFileIO().new_output(str(local)), self._file_schema, self._layout.properties
         )
         partition = partition_key.partition if partition_key is not None else Record()
-        return _OpenFile(path, writer, partition)
+        return _OpenFile(path, local, writer, partition)
 
     def _close(self, key: PartitionValues) -> None:
         from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
@@ -277,15 +481,16 @@ class _PartitionFiles:
 
         def close() -> None:
             statistics = file.writer.close()
+            size = file.local.stat().st_size
             self._data_files.append(
                 DataFile.from_args(
                     content=DataFileContent.DATA,
                     file_path=file.path,
                     file_format=FileFormat.PARQUET,
                     partition=file.partition,
-                    file_size_in_bytes=len(self._table.io.new_input(file.path)),
+                    file_size_in_bytes=size,
                     sort_order_id=None,
-                    spec_id=self._table.metadata.default_spec_id,
+                    spec_id=self._layout.spec.spec_id,
                     equality_ids=None,
                     key_metadata=None,
                     **statistics.to_serialized_dict(),
@@ -303,7 +508,9 @@ class _PartitionFiles:
         self._in_flight.append(file.pending)
 
 
-def _by_partition(table: Table, rows: pa.Table) -> Iterator[tuple[PartitionValues, pa.Table]]:
+def _by_partition(
+    spec: PartitionSpec, schema: Schema, rows: pa.Table
+) -> Iterator[tuple[PartitionValues, pa.Table]]:
     """The rows split by partition, each part with its partition values.
 
     pyiceberg splits a table by filtering all of it once per partition, which costs
@@ -313,7 +520,6 @@ def _by_partition(table: Table, rows: pa.Table) -> Iterator[tuple[PartitionValue
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    spec, schema = table.spec(), table.schema()
     if spec.is_unpartitioned():
         yield (), rows
         return

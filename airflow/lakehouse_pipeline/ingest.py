@@ -192,15 +192,23 @@ def _load(
 
     from .contract import load_contract
     from .extract import plan_file, read_batches
-    from .iceberg_commit import replace_source_rows
+    from .iceberg_commit import TableFiles, layout_for_load, replace_source_rows
     from .raw_zone import s3_filesystem, write_parquet
     from .register import prepare_table
 
     contract = load_contract(contract_path(path, config.data_dir / "raw", table))
     progress(source, "checking types in every row", started)
     plan = plan_file(path, contract, display_name=source)
+    columns = [(c.name, c.type.trino()) for c in plan.columns]
+    # The table's data files are written along with the raw zone when the table's layout
+    # after the load is known now (see iceberg_commit).
+    layout = layout_for_load(config, table, columns, plan.partition)
+    table_files = TableFiles(layout, source) if layout is not None else None
     progress(
-        source, f"{plan.data_rows} rows, {len(plan.columns)} columns; writing Parquet", started
+        source,
+        f"{plan.data_rows} rows, {len(plan.columns)} columns; writing Parquet"
+        + (" and the table's files" if table_files is not None else ""),
+        started,
     )
     ratio = contract.max_reject_ratio if contract is not None else config.max_reject_ratio
     allowed_rejects = int(ratio * plan.data_rows)
@@ -221,29 +229,43 @@ def _load(
                     line=first.line,
                     fix="correct the file, or raise max_reject_ratio in its contract",
                 )
-            columns = [*batch.accepted.columns, *lineage.columns(batch.accepted.num_rows)]
-            yield pa.RecordBatch.from_arrays(columns, schema=schema)
+            rows = pa.RecordBatch.from_arrays(
+                [*batch.accepted.columns, *lineage.columns(batch.accepted.num_rows)],
+                schema=schema,
+            )
+            if table_files is not None and rows.num_rows:
+                table_files.add(rows)
+            yield rows
 
     # One object per version of the file, named by its content: the raw zone keeps every
     # version as the audit trail, and a retry of the same content writes the same object.
     object_key = f"{table}/{object_name(path)}.{sha[:12]}.parquet"
     raw_key = f"{config.bucket}/raw/{object_key}"
     fs = s3_filesystem(config)
-    accepted = write_parquet(fs, raw_key, schema, with_lineage(read_batches(plan, contract)))
-    if accepted + len(rejects) != plan.data_rows:
-        raise IngestError(
+    try:
+        accepted = write_parquet(fs, raw_key, schema, with_lineage(read_batches(plan, contract)))
+        if accepted + len(rejects) != plan.data_rows:
+            raise IngestError(
+                source,
+                f"{plan.data_rows} data rows read, but {accepted} accepted and {len(rejects)} "
+                "rejected: refusing to load a file that would lose rows",
+                fix="report this file as a bug",
+            )
+        if table_files is not None:
+            table_files.finish()
+        progress(
             source,
-            f"{plan.data_rows} data rows read, but {accepted} accepted and {len(rejects)} "
-            "rejected: refusing to load a file that would lose rows",
-            fix="report this file as a bug",
+            f"s3://{raw_key} written; registering in iceberg.{config.schema}.{table}",
+            started,
         )
-    progress(
-        source, f"s3://{raw_key} written; registering in iceberg.{config.schema}.{table}", started
-    )
-
-    columns = [(c.name, c.type.trino()) for c in plan.columns]
-    prepare_table(trino, table, columns, source, plan.partition)
-    snapshot = replace_source_rows(config, fs, table, raw_key, source)
+        location = layout.location if layout is not None and layout.new else None
+        prepare_table(trino, table, columns, source, plan.partition, location)
+        written = (layout, table_files.upload()) if layout and table_files else None
+    except BaseException:
+        if table_files is not None:
+            table_files.abort()  # nothing of them was committed
+        raise
+    snapshot = replace_source_rows(config, fs, table, raw_key, source, written)
 
     # The rejects table is replaced for this file too, also when it now has none.
     reject_table = f"{table}__rejects"

@@ -98,8 +98,10 @@ def prepare_table(
     columns: list[tuple[str, str]],
     source_file: str,
     partition: list[str],
+    location: str | None = None,
 ) -> TableChange:
-    """Creates `table`, or adds and widens its columns, so it can hold the file's columns.
+    """Creates `table` (at `location` when given), or adds and widens its columns, so it can
+    hold the file's columns.
 
     Rows are committed afterwards (iceberg_commit). A load that fails between the two leaves
     at most a new empty table or new (null) columns, which the re-run needs anyway.
@@ -113,8 +115,14 @@ def prepare_table(
 
     target = trino.table(table)
     if change.create:
-        spec = ", ".join(f"'{p}'" for p in partition)
-        properties = f" WITH (partitioning = ARRAY[{spec}])" if partition else ""
+        # Table properties take no bound parameters: the partition specs passed _PARTITION
+        # above, and the location is the pipeline's own (catalog location, table name, uuid).
+        settings = []
+        if partition:
+            settings.append("partitioning = ARRAY[" + ", ".join(f"'{p}'" for p in partition) + "]")
+        if location is not None:
+            settings.append("location = '" + location.replace("'", "''") + "'")
+        properties = f" WITH ({', '.join(settings)})" if settings else ""
         trino.query(
             f"CREATE TABLE IF NOT EXISTS {target} ({_column_list(all_columns)}){properties}"
         )
