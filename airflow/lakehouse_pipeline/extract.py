@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import os
 import re
@@ -102,6 +103,7 @@ class FilePlan:
     file_size: int = 0
     file_mtime_ns: int = 0
     contract: Contract | None = field(default=None, repr=False)
+    sha256: str | None = None  # of the bytes pass 1 read, when asked for
 
 
 @dataclass(frozen=True)
@@ -131,9 +133,14 @@ _FIELD_QUOTE = re.compile(r'(?:^|[,;\t|])\s*"')
 
 
 def plan_file(
-    path: Path, contract: Contract | None = None, display_name: str | None = None
+    path: Path,
+    contract: Contract | None = None,
+    display_name: str | None = None,
+    *,
+    hash_file: bool = False,
 ) -> FilePlan:
-    """Pass 1: stream the whole file and decide how to load it.
+    """Pass 1: stream the whole file and decide how to load it; with `hash_file`, its
+    SHA-256 is computed meanwhile (on the thread that counts its lines).
 
     Raises IngestError (with a fix) for files that cannot be loaded: empty, binary, not
     UTF-8, missing contract columns, header-only when the contract requires rows.
@@ -226,9 +233,11 @@ def plan_file(
             numbers=numbers,
             contract_ref=contract_ref,
             infer=infer,
+            hash_file=hash_file,
         )
     else:  # nothing after the header (pyarrow cannot even skip a header without line end)
-        scan = _ScanResult([_values.Inference() for _ in infer], 0, False, False, 0)
+        sha256 = hashlib.sha256(head).hexdigest() if hash_file else None  # head: all of it
+        scan = _ScanResult([_values.Inference() for _ in infer], 0, False, False, 0, sha256)
 
     columns: list[Column] = []
     for i, (source, norm) in enumerate(zip(headers, normalized, strict=True)):
@@ -303,6 +312,7 @@ def plan_file(
         file_size=stat.st_size,
         file_mtime_ns=stat.st_mtime_ns,
         contract=contract,
+        sha256=scan.sha256,
     )
 
 
@@ -529,6 +539,7 @@ class _ScanResult:
     multiline: bool
     irregular_lines: bool
     block_size: int
+    sha256: str | None = None
 
 
 @dataclass
@@ -646,6 +657,7 @@ def _scan_file(
     numbers: _values.NumberFormat,
     contract_ref: str,
     infer: list[bool],
+    hash_file: bool,
 ) -> _ScanResult:
     block_size = _INITIAL_BLOCK_SIZE
     while True:
@@ -659,6 +671,7 @@ def _scan_file(
                 block_size=block_size,
                 numbers=numbers,
                 infer=infer,
+                hash_file=hash_file,
             )
         except pa.ArrowInvalid as exc:
             if "straddling" in str(exc) and block_size < _MAX_BLOCK_SIZE:
@@ -683,6 +696,7 @@ def _scan_once(
     block_size: int,
     numbers: _values.NumberFormat,
     infer: list[bool],
+    hash_file: bool,
 ) -> _ScanResult:
     inference = [_values.Inference(numbers=numbers) for _ in range(field_count)]
     for i, flag in enumerate(infer):
@@ -690,8 +704,9 @@ def _scan_once(
             inference[i].candidates.clear()
     invalid: list[_InvalidRow] = []
     # Count the file's lines meanwhile, on another thread (the parser releases the GIL).
+    digest = hashlib.sha256() if hash_file else None
     counter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-lines")
-    line_count = counter.submit(_physical_lines, path)
+    line_count = counter.submit(_physical_lines, path, digest)
     counter.shutdown(wait=False)
     reader = _open(
         path,
@@ -720,7 +735,7 @@ def _scan_once(
     # Columns are inferred side by side: the compute kernels release the GIL (~10% of
     # this pass on two cores).
     with ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="column") as column_pool:
-        for batch in reader:
+        for batch in _read_ahead(reader):
             records += batch.num_rows
             columns = list(batch.columns)
             blank = _blank_rows(columns, field_count)
@@ -736,7 +751,18 @@ def _scan_once(
     # Physical lines beyond one per record are line breaks inside quoted values.
     records += header_lines + invalid_total
     multiline = line_count.result() != records
-    return _ScanResult(inference, data_rows, multiline, irregular, block_size)
+    sha256 = digest.hexdigest() if digest is not None else None
+    return _ScanResult(inference, data_rows, multiline, irregular, block_size, sha256)
+
+
+def _read_ahead(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The batches, the next one parsed on another thread while the caller works on this
+    one: the single-threaded reader of pass 1 would otherwise wait for its caller."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-read") as reader:
+        upcoming = reader.submit(next, batches, None)
+        while (batch := upcoming.result()) is not None:
+            upcoming = reader.submit(next, batches, None)
+            yield batch
 
 
 # --------------------------------------------------------------------------------------------
@@ -744,12 +770,15 @@ def _scan_once(
 # --------------------------------------------------------------------------------------------
 
 
-def _physical_lines(path: Path) -> int:
-    """Lines of the file; a line ends at LF, CRLF or CR (bytes.count: about 1 GB/s)."""
+def _physical_lines(path: Path, digest: hashlib._Hash | None = None) -> int:
+    """Lines of the file; a line ends at LF, CRLF or CR (bytes.count: about 1 GB/s). The
+    bytes go to `digest` too, when given."""
     lines = 0
     last = b""
     with path.open("rb") as fh:
         while chunk := fh.read(_SCAN_CHUNK):
+            if digest is not None:
+                digest.update(chunk)
             if last == b"\r" and chunk.startswith(b"\n"):
                 lines -= 1  # a CRLF split between two chunks was counted twice
             cr = chunk.count(b"\r")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -362,7 +363,8 @@ class TableFiles:
         self._format = FileFormatFactory.get(FileFormat.PARQUET)
         self._locations = load_location_provider(layout.location, layout.properties)
         self._uuid, self._counter = uuid.uuid4(), itertools.count(0)
-        self._staging = Path(tempfile.mkdtemp(prefix="lakehouse-table-files-"))
+        _remove_stale_staging()
+        self._staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING}{os.getpid()}-"))
         self._buffers: dict[PartitionValues, list[pa.Table]] = {}
         self._buffered: dict[PartitionValues, int] = {}
         self._open: OrderedDict[PartitionValues, _OpenFile] = OrderedDict()  # least recent first
@@ -506,6 +508,24 @@ class TableFiles:
             self._in_flight.popleft().result()  # bounded memory: the caller waits
         file.pending = self._pool.submit(operation)
         self._in_flight.append(file.pending)
+
+
+# Local folders of the files being written: lakehouse-table-files-<pid>-<random>.
+_STAGING = "lakehouse-table-files-"
+
+
+def _remove_stale_staging() -> None:
+    """Deletes the staging folders of loads that were killed (their process is gone)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_STAGING}*"):
+        pid = folder.name.removeprefix(_STAGING).split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            pass  # another user's live process
 
 
 def _by_partition(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import tempfile
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
 from lakehouse_pipeline.errors import IngestError
-from lakehouse_pipeline.iceberg_commit import _to_table_schema
+from lakehouse_pipeline.iceberg_commit import _remove_stale_staging, _to_table_schema
 
 
 @pytest.mark.parametrize(
@@ -48,3 +52,20 @@ def test_columns_follow_the_table_and_a_missing_one_is_null() -> None:
     assert shaped.column_names == ["a", "c", "b"]
     assert shaped.column("c").to_pylist() == [None, None]
     assert shaped.column("b").to_pylist() == ["x", "y"]
+
+
+def test_staging_folders_of_killed_loads_are_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen(["true"])  # a process that is gone once waited for
+    dead.wait()
+    stale = tmp_path / f"lakehouse-table-files-{dead.pid}-abc"
+    live = tmp_path / f"lakehouse-table-files-{os.getpid()}-def"
+    other = tmp_path / "something-else"
+    for folder in (stale, live, other):
+        folder.mkdir()
+    _remove_stale_staging()
+    assert not stale.exists()
+    assert live.exists()
+    assert other.exists()

@@ -70,6 +70,12 @@ describe("CSV ingestion (direct)", () => {
     expect(await scalar('SELECT count(*) FROM iceberg.lakehouse."sales_sample$partitions"')).toBe(
       24,
     );
+    // The table's files were written while the CSV was read, for the table its CREATE TABLE
+    // then made (not again from the raw zone): one file per month.
+    const output = result.stdout + result.stderr;
+    expect(output).toContain("writing Parquet and the table's files");
+    expect(output).not.toContain("writing its files again");
+    expect(await scalar('SELECT count(*) FROM iceberg.lakehouse."sales_sample$files"')).toBe(24);
 
     const ledger = await trino.query(
       "SELECT status, data_rows, rows_accepted, rows_rejected FROM iceberg.lakehouse._ingest_log WHERE file_path = 'data/raw/sales_sample.csv'",
