@@ -239,11 +239,12 @@ def replace_source_rows(
     table: str,
     parquet_key: str,
     source: str,
-    written: tuple[TableLayout, list[DataFile]] | None = None,
+    written: TableFiles | None = None,
 ) -> int | None:
     """Makes `table` hold exactly the rows of the Parquet object `parquet_key` for `source`:
-    the data files `written` for a layout when the table still has it, else files written
-    now from the Parquet object. Returns the snapshot committed."""
+    the files `written` (finished, not uploaded) when the table has the layout they were
+    written for, else files written now from the Parquet object. Returns the snapshot
+    committed."""
     from pyiceberg.exceptions import CommitFailedException
     from pyiceberg.expressions import EqualTo
 
@@ -256,17 +257,16 @@ def replace_source_rows(
             with iceberg_table.transaction() as settings:
                 settings.set_properties({SOURCE_METRICS[0]: SOURCE_METRICS[1]})
             iceberg_table = tables.load_table(identifier)
-        if written is not None and written[0].matches(iceberg_table):
-            data_files = written[1]
+        if written is not None and written.layout.matches(iceberg_table):
+            data_files = written.upload()
         else:
             if written is not None:
                 _progress.info("%s: the table changed meanwhile; writing its files again", source)
-                _delete(written[0].io, written[1])
-                written = None
+                written.abort()
             data_files = _write_data_files(iceberg_table, fs, parquet_key, source)
     except BaseException:
         if written is not None:  # not committed
-            _delete(written[0].io, written[1])
+            written.abort()
         raise
     attempt = 1
     while True:
@@ -351,7 +351,7 @@ class TableFiles:
         from pyiceberg.schema import sanitize_column_names
         from pyiceberg.table.locations import load_location_provider
 
-        self._layout, self._io, self._source = layout, layout.io, source
+        self.layout, self._io, self._source = layout, layout.io, source
         # The files carry the table's field ids; pyiceberg maps text to large_string, and
         # plain string is the same to Parquet and needs no copy.
         self._names = [field.name for field in layout.schema.fields]
@@ -379,7 +379,7 @@ class TableFiles:
         shaped = _to_table_schema(
             pa.Table.from_batches([rows]), self._target, self._source, self._names
         )
-        for key, part in _by_partition(self._layout.spec, self._layout.schema, shaped):
+        for key, part in _by_partition(self.layout.spec, self.layout.schema, shaped):
             self._buffers.setdefault(key, []).append(part)
             self._buffered[key] = self._buffered.get(key, 0) + part.num_rows
             if self._buffered[key] >= GROUP_ROWS:
@@ -453,7 +453,7 @@ class TableFiles:
         from pyiceberg.partitioning import PartitionFieldValue, PartitionKey
         from pyiceberg.typedef import Record
 
-        spec = self._layout.spec
+        spec = self.layout.spec
         partition_key = None
         if not spec.is_unpartitioned():
             partition_key = PartitionKey(
@@ -462,7 +462,7 @@ class TableFiles:
                     for field, value in zip(spec.fields, key, strict=True)
                 ],
                 partition_spec=spec,
-                schema=self._layout.schema,
+                schema=self.layout.schema,
             )
         path = self._locations.new_data_location(
             data_file_name=f"00000-{next(self._counter)}-{self._uuid}.parquet",
@@ -471,7 +471,7 @@ class TableFiles:
         self._started.append(path)
         local = self._staging / path.rsplit("/", 1)[-1]
         writer = self._format.create_writer(
-            PyArrowFileIO().new_output(str(local)), self._file_schema, self._layout.properties
+            PyArrowFileIO().new_output(str(local)), self._file_schema, self.layout.properties
         )
         partition = partition_key.partition if partition_key is not None else Record()
         return _OpenFile(path, local, writer, partition)
@@ -492,7 +492,7 @@ class TableFiles:
                     partition=file.partition,
                     file_size_in_bytes=size,
                     sort_order_id=None,
-                    spec_id=self._layout.spec.spec_id,
+                    spec_id=self.layout.spec.spec_id,
                     equality_ids=None,
                     key_metadata=None,
                     **statistics.to_serialized_dict(),

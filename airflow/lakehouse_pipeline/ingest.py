@@ -269,12 +269,11 @@ def _load(
         )
         location = layout.location if layout is not None and layout.new else None
         prepare_table(trino, table, columns, source, plan.partition, location)
-        written = (layout, table_files.upload()) if layout and table_files else None
     except BaseException:
         if table_files is not None:
             table_files.abort()  # nothing of them was committed
         raise
-    snapshot = replace_source_rows(config, fs, table, raw_key, source, written)
+    snapshot = replace_source_rows(config, fs, table, raw_key, source, table_files)
 
     # The rejects table is replaced for this file too, also when it now has none.
     reject_table = f"{table}__rejects"
