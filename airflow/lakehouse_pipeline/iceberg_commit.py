@@ -23,7 +23,6 @@ import contextlib
 import itertools
 import logging
 import os
-import re
 import shutil
 import tempfile
 import uuid
@@ -215,22 +214,30 @@ _TRINO_PARTITION_SUFFIX = {
 
 
 def _iceberg_type(trino_type: str) -> IcebergType | None:
-    """The Iceberg type Trino stores for one of the pipeline's column types."""
+    """The Iceberg type Trino stores for one of the pipeline's column types (or the
+    lineage's time zone timestamp)."""
     from pyiceberg import types as t
 
-    match = re.fullmatch(r"decimal\((\d+),\s*(\d+)\)", trino_type)
-    if match:
-        return t.DecimalType(int(match.group(1)), int(match.group(2)))
-    known: dict[str, IcebergType] = {
+    from .types import parse_type
+
+    if trino_type == "timestamp(6) with time zone":
+        return t.TimestamptzType()
+    try:
+        column = parse_type(trino_type)
+    except ValueError:
+        return None
+    if column.kind == "decimal":
+        assert column.precision is not None and column.scale is not None  # set for decimals
+        return t.DecimalType(column.precision, column.scale)
+    by_kind: dict[str, IcebergType] = {
         "boolean": t.BooleanType(),
         "bigint": t.LongType(),
         "double": t.DoubleType(),
         "date": t.DateType(),
-        "timestamp(6)": t.TimestampType(),
-        "timestamp(6) with time zone": t.TimestamptzType(),
+        "timestamp": t.TimestampType(),
         "varchar": t.StringType(),
     }
-    return known.get(trino_type)
+    return by_kind[column.kind]
 
 
 def replace_source_rows(

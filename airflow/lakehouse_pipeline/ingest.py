@@ -212,11 +212,10 @@ def _load(
     # The table's data files are written along with the raw zone when the table's layout
     # after the load is known now (see iceberg_commit).
     layout = layout_for_load(config, table, columns, plan.partition)
-    table_files = TableFiles(layout, source) if layout is not None else None
     progress(
         source,
         f"{plan.data_rows} rows, {len(plan.columns)} columns; writing Parquet"
-        + (" and the table's files" if table_files is not None else ""),
+        + (" and the table's files" if layout is not None else ""),
         started,
     )
     ratio = contract.max_reject_ratio if contract is not None else config.max_reject_ratio
@@ -251,6 +250,7 @@ def _load(
     object_key = f"{table}/{object_name(path)}.{sha[:12]}.parquet"
     raw_key = f"{config.bucket}/raw/{object_key}"
     fs = s3_filesystem(config)
+    table_files = TableFiles(layout, source) if layout is not None else None
     try:
         accepted = write_parquet(fs, raw_key, schema, with_lineage(read_batches(plan, contract)))
         if accepted + len(rejects) != plan.data_rows:
