@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from pyiceberg.types import IcebergType
 
     from .config import PipelineConfig
+    from .register import TableChange
 
 # Rows read back from the raw zone at a time, when a load's files are written from it.
 CHUNK_ROWS = 250_000
@@ -70,8 +71,9 @@ UPLOAD_BYTES = 8 << 20
 # rows drop whole data files instead of reading them to decide.
 SOURCE_METRICS = ("write.metadata.metrics.column._source_file", "full")
 COMMIT_ATTEMPTS = 5
-_progress = logging.getLogger("lakehouse_pipeline.progress")
 WRITERS = 2
+# The pipeline's stage lines (see ingest.progress).
+_progress = logging.getLogger("lakehouse_pipeline.progress")
 
 
 def catalog(config: PipelineConfig) -> Catalog:
@@ -118,32 +120,31 @@ class TableLayout:
 
 
 def layout_for_load(
-    config: PipelineConfig, table: str, columns: list[tuple[str, str]], partition: list[str]
+    config: PipelineConfig,
+    table: str,
+    change: TableChange,
+    columns: list[tuple[str, str]],
+    partition: list[str],
 ) -> TableLayout | None:
-    """The layout `table` will have after the load's DDL, when it is known now: the table
-    as it is when it has the file's columns with the same types, or, for a new table, the
-    one prepare_table will create at the layout's location. None when the load changes the
-    table's schema."""
+    """The layout `table` will have after the load's DDL (`change`), when it is known now:
+    the table as it is when the DDL leaves its schema alone (narrower file types are cast
+    to it), or, for a new table, the one prepare_table will create at the layout's
+    location. None when the load adds or widens columns."""
     from pyiceberg.exceptions import NoSuchTableError
-    from pyiceberg.io.pyarrow import schema_to_pyarrow
 
     from .register import LINEAGE
 
+    if change.add_columns or change.widen_columns:
+        return None
     tables = catalog(config)
-    try:
-        existing = tables.load_table((config.schema, table))
-    except NoSuchTableError:
+    if change.create:
         return _new_table_layout(
             tables, config.schema, table, [*columns, *LINEAGE.items()], partition
         )
-    stored = {f.name: f.type for f in schema_to_pyarrow(existing.schema(), include_field_ids=False)}
-    for name, trino_type in columns:
-        file_type = _iceberg_type(trino_type)
-        if file_type is None or name not in stored:
-            return None
-        if schema_to_pyarrow(file_type) != stored[name]:
-            return None
-    return TableLayout.of(existing)
+    try:
+        return TableLayout.of(tables.load_table((config.schema, table)))
+    except NoSuchTableError:  # dropped meanwhile: the files are written after the DDL
+        return None
 
 
 def _new_table_layout(
@@ -270,6 +271,7 @@ def replace_source_rows(
             if written is not None:
                 _progress.info("%s: the table changed meanwhile; writing its files again", source)
                 written.abort()
+                written = None
             data_files = _write_data_files(iceberg_table, fs, parquet_key, source)
     except BaseException:
         if written is not None:  # not committed
@@ -409,7 +411,7 @@ class TableFiles:
         Trino creates a table only at an empty location."""
 
         def upload(data_file: DataFile) -> None:
-            local = self._staging / data_file.file_path.rsplit("/", 1)[-1]
+            local = self._local(data_file.file_path)
             with (
                 local.open("rb") as data,
                 self._io.new_output(data_file.file_path).create(overwrite=True) as out,
@@ -476,12 +478,16 @@ class TableFiles:
             partition_key=partition_key,
         )
         self._started.append(path)
-        local = self._staging / path.rsplit("/", 1)[-1]
+        local = self._local(path)
         writer = self._format.create_writer(
             PyArrowFileIO().new_output(str(local)), self._file_schema, self.layout.properties
         )
         partition = partition_key.partition if partition_key is not None else Record()
         return _OpenFile(path, local, writer, partition)
+
+    def _local(self, path: str) -> Path:
+        """Where the file for `path` (in the table's location) is staged."""
+        return self._staging / path.rsplit("/", 1)[-1]
 
     def _close(self, key: PartitionValues) -> None:
         from pyiceberg.manifest import DataFile, DataFileContent, FileFormat

@@ -201,7 +201,7 @@ def _load(
     from .extract import plan_file, read_batches
     from .iceberg_commit import TableFiles, layout_for_load, replace_source_rows
     from .raw_zone import s3_filesystem, write_parquet
-    from .register import prepare_table
+    from .register import plan_for, prepare_table
 
     contract = load_contract(contract_path(path, config.data_dir / "raw", table))
     progress(source, "checking types in every row", started)
@@ -210,8 +210,10 @@ def _load(
     assert sha is not None  # asked of pass 1
     columns = [(c.name, c.type.trino()) for c in plan.columns]
     # The table's data files are written along with the raw zone when the table's layout
-    # after the load is known now (see iceberg_commit).
-    layout = layout_for_load(config, table, columns, plan.partition)
+    # after the load is known now (see iceberg_commit). An incompatible type fails here,
+    # before anything is written.
+    change = plan_for(trino, table, columns, source)
+    layout = layout_for_load(config, table, change, columns, plan.partition)
     progress(
         source,
         f"{plan.data_rows} rows, {len(plan.columns)} columns; writing Parquet"

@@ -92,6 +92,14 @@ def _wider_decimal(file_type: str, table_type: str) -> str | None:
     return f"decimal({precision},{tdec[1]})" if precision <= 38 else None
 
 
+def plan_for(
+    trino: Trino, table: str, columns: list[tuple[str, str]], source_file: str
+) -> TableChange:
+    """What loading the file's columns would change in `table` as it is now (nothing yet)."""
+    existing = trino.columns(table) if trino.table_exists(table) else None
+    return plan_change(existing, columns, table, source_file)
+
+
 def prepare_table(
     trino: Trino,
     table: str,
@@ -110,8 +118,7 @@ def prepare_table(
         if not _PARTITION.match(spec):
             raise ValueError(f"unsupported partition spec {spec!r}")
     all_columns = [*columns, *LINEAGE.items()]
-    existing = trino.columns(table) if trino.table_exists(table) else None
-    change = plan_change(existing, columns, table, source_file)
+    change = plan_for(trino, table, columns, source_file)
 
     target = trino.table(table)
     if change.create:

@@ -137,6 +137,24 @@ describe("CSV ingestion (direct)", () => {
     ]);
   });
 
+  it("casts a narrower type into the table's (whole amounts into its decimal) as the file is read", async () => {
+    writeFileSync(join(raw, "orders", "whole.csv"), "order_id,order_date,amount\n9,2026-01-09,7\n");
+    const result = await ingest(join(raw, "orders", "whole.csv"));
+    expect(result.code, result.stderr).toBe(0);
+    // The schema stays as it is, so the table's files were written during the read.
+    const output = result.stdout + result.stderr;
+    expect(output).toContain("writing Parquet and the table's files");
+    expect(output).not.toContain("writing its files again");
+    expect(
+      (
+        await trino.query(
+          "SELECT CAST(amount AS varchar) FROM iceberg.lakehouse.orders WHERE order_id = 9",
+        )
+      ).rows,
+    ).toEqual([["7.00"]]);
+    await trino.query("DELETE FROM iceberg.lakehouse.orders WHERE order_id = 9");
+  });
+
   it("evolves the schema: a new column is added, a missing one becomes null", async () => {
     writeFileSync(
       join(raw, "orders", "mar.csv"),
