@@ -147,6 +147,17 @@ def convert_collecting_failures(
     return pa.concat_arrays(pieces), failures
 
 
+#: Which fast-path casts of a batch (Inference.last_cast) let it be cast to a column type.
+_DIRECT_CASTS = {
+    "bigint": ("bigint",),
+    "decimal": ("bigint", "number"),
+    "double": ("bigint", "number"),
+    "date": ("date",),
+    "timestamp": ("date", "timestamp"),
+    "boolean": ("boolean",),
+}
+
+
 @dataclass
 class Inference:
     """Accumulates what the values of one column allow, batch after batch."""
@@ -162,8 +173,11 @@ class Inference:
     only_dates: bool = True
     #: Every batch was decided by a plain cast of the text: pass 2 may cast it directly.
     direct: bool = True
+    #: The kind the last batch's text casts to as it is (None: it needed the regexes).
+    last_cast: str | None = None
 
     def update(self, column: pa.Array) -> None:
+        self.last_cast = None
         if not self.candidates and self.non_null:
             return
         if self._update_by_cast(column):
@@ -206,6 +220,7 @@ class Inference:
             self.int_digits = max(self.int_digits, digits)
             c -= {"boolean", "date", "timestamp"}
             self.non_null += count
+            self.last_cast = "bigint"
             return True
         if c & {"decimal", "double"} and self._try_cast(column, pa.float64()) is not None:
             if pc.any(pc.match_substring_regex(column, r"[^0-9.\-]|^-?0\d")).as_py():
@@ -215,11 +230,13 @@ class Inference:
             self.int_digits = max(self.int_digits, pc.max(int_digits).as_py() or 0)
             self.scale = max(self.scale, pc.max(scale).as_py() or 0)
             self.non_null += count
+            self.last_cast = "number"
             return True
         if "date" in c and self.only_dates and self._try_cast(column, pa.date32()) is not None:
             c -= {"boolean", "bigint", "decimal", "double"}
             self.offsets.add(False)
             self.non_null += count
+            self.last_cast = "date"
             return True
         if "timestamp" in c and self._try_cast(column, pa.timestamp("us")) is not None:
             c -= {"boolean", "bigint", "decimal", "double", "date"}
@@ -228,12 +245,18 @@ class Inference:
             if len(self.offsets) > 1:
                 return False
             self.non_null += count
+            self.last_cast = "timestamp"
             return True
         if "boolean" in c and _all(pc.is_in(column, value_set=BOOLEAN_TEXTS)):
             c &= {"boolean"}
             self.non_null += count
+            self.last_cast = "boolean"
             return True
         return False
+
+    def casts_directly_to(self, ctype: ColumnType) -> bool:
+        """The last batch's text casts to `ctype` as it is (pass 1 and 2 in one read)."""
+        return self.last_cast is not None and self.last_cast in _DIRECT_CASTS.get(ctype.kind, ())
 
     @staticmethod
     def _try_cast(column: pa.Array, target: pa.DataType) -> pa.Array | None:

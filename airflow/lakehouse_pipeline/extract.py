@@ -33,9 +33,9 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -48,7 +48,18 @@ from .errors import IngestError
 from .names import normalize_headers
 from .types import ColumnType
 
-__all__ = ["DELIMITERS", "Batch", "Column", "FilePlan", "Reject", "plan_file", "read_batches"]
+__all__ = [
+    "DELIMITERS",
+    "Batch",
+    "Column",
+    "FilePlan",
+    "FileReading",
+    "PlanDisproved",
+    "Reject",
+    "plan_file",
+    "read_batches",
+    "read_file",
+]
 
 #: Delimiters detected automatically, in order of preference on a tie.
 DELIMITERS = (",", ";", "\t", "|")
@@ -64,6 +75,9 @@ _MAX_BLOCK_SIZE = 1 << 30
 _SCAN_CHUNK = 16 << 20
 _UTF8_BOM = b"\xef\xbb\xbf"
 _PASS1_THREADS = (os.cpu_count() or 1) > 2  # threads only pay off beyond two cores
+#: Files larger than this are read once, on the types of their first block, when a load
+#: asks for it (plan_file's from_first_block): pass 1 costs a quarter of a large load.
+SINGLE_PASS_FROM = 32 << 20
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,9 @@ class FilePlan:
     file_mtime_ns: int = 0
     contract: Contract | None = field(default=None, repr=False)
     sha256: str | None = None  # of the bytes pass 1 read, when asked for
+    #: Types (and the facts above) from the first block only; data_rows and sha256 unknown.
+    #: read_file verifies them as it reads the whole file (see FileReading).
+    provisional: bool = False
 
 
 @dataclass(frozen=True)
@@ -138,9 +155,14 @@ def plan_file(
     display_name: str | None = None,
     *,
     hash_file: bool = False,
+    from_first_block: bool = False,
 ) -> FilePlan:
     """Pass 1: stream the whole file and decide how to load it; with `hash_file`, its
     SHA-256 is computed meanwhile (on the thread that counts its lines).
+
+    With `from_first_block`, a file larger than SINGLE_PASS_FROM gets a provisional plan
+    from its first block instead: :func:`read_file` then reads it only once, checking the
+    plan on every row, and raises PlanDisproved when a later value breaks it.
 
     Raises IngestError (with a fix) for files that cannot be loaded: empty, binary, not
     UTF-8, missing contract columns, header-only when the contract requires rows.
@@ -222,8 +244,12 @@ def plan_file(
     # Pass 1 proper: stream every row as text.
     has_body = not at_eof or any(line.strip() for line in data_sample)
     infer = [rule is None or rule.type is None for rule in rules]
-    if has_body:
-        scan = _scan_file(
+
+    def scan_file(first_block: bool) -> _ScanResult:
+        if not has_body:  # nothing after the header (pyarrow cannot even skip it then)
+            sha256 = hashlib.sha256(head).hexdigest() if hash_file else None  # head: all of it
+            return _ScanResult([_values.Inference() for _ in infer], 0, False, False, 0, sha256)
+        return _scan_file(
             path,
             name,
             encoding=encoding,
@@ -234,15 +260,71 @@ def plan_file(
             contract_ref=contract_ref,
             infer=infer,
             hash_file=hash_file,
+            first_block=first_block,
         )
-    else:  # nothing after the header (pyarrow cannot even skip a header without line end)
-        sha256 = hashlib.sha256(head).hexdigest() if hash_file else None  # head: all of it
-        scan = _ScanResult([_values.Inference() for _ in infer], 0, False, False, 0, sha256)
 
+    provisional = has_body and from_first_block and stat.st_size > SINGLE_PASS_FROM
+    scan = scan_file(provisional)
+    columns = _columns(headers, normalized, rules, scan.inference)
+    if provisional and (scan.data_rows == 0 or not columns):
+        provisional = False  # the first block shows too little: read the whole file first
+        scan = scan_file(provisional)
+        columns = _columns(headers, normalized, rules, scan.inference)
+    if not columns:
+        raise IngestError(
+            name,
+            "the file has no named column with any value",
+            line=skipped + 1,
+            fix="add a header line with the column names",
+        )
+
+    if contract and contract.require_rows and scan.data_rows == 0:
+        raise IngestError(
+            name,
+            "the file has a header but no data rows, and the contract requires rows",
+            fix=f"export the file again with its rows, or set require_rows: false in "
+            f"{contract_ref}",
+        )
+
+    partition = _partition(name, columns, contract, contract_ref)
+    return FilePlan(
+        path=path,
+        encoding=encoding,
+        delimiter=delimiter,
+        columns=columns,
+        data_rows=0 if provisional else scan.data_rows,
+        partition=partition,
+        display_name=name,
+        header_lines=header_end,
+        field_count=field_count,
+        block_size=scan.block_size,
+        multiline=scan.multiline,
+        direct_cast=_direct_cast(columns, field_count, scan.inference),
+        has_body=has_body,
+        irregular_lines=scan.irregular_lines,
+        thousands_separator=numbers.thousands,
+        decimal_separator=numbers.decimal,
+        max_reject_ratio=contract.max_reject_ratio if contract else None,
+        file_size=stat.st_size,
+        file_mtime_ns=stat.st_mtime_ns,
+        contract=contract,
+        sha256=scan.sha256,
+        provisional=provisional,
+    )
+
+
+def _columns(
+    headers: list[str],
+    normalized: list[str],
+    rules: list[ColumnRule | None],
+    inference: list[_values.Inference],
+) -> list[Column]:
+    """The columns to load: contract types or inferred ones; an empty trailing column with
+    no name and no value is dropped."""
     columns: list[Column] = []
     for i, (source, norm) in enumerate(zip(headers, normalized, strict=True)):
         rule = rules[i]
-        inferred = scan.inference[i]
+        inferred = inference[i]
         is_trailing_empty = (
             not source.strip()
             and i >= _last_named(headers)
@@ -266,53 +348,21 @@ def plan_file(
                 from_contract=from_contract,
             )
         )
-    if not columns:
-        raise IngestError(
-            name,
-            "the file has no named column with any value",
-            line=skipped + 1,
-            fix="add a header line with the column names",
-        )
+    return columns
 
-    if contract and contract.require_rows and scan.data_rows == 0:
-        raise IngestError(
-            name,
-            "the file has a header but no data rows, and the contract requires rows",
-            fix=f"export the file again with its rows, or set require_rows: false in "
-            f"{contract_ref}",
-        )
 
-    partition = _partition(name, columns, contract, contract_ref)
-    return FilePlan(
-        path=path,
-        encoding=encoding,
-        delimiter=delimiter,
-        columns=columns,
-        data_rows=scan.data_rows,
-        partition=partition,
-        display_name=name,
-        header_lines=header_end,
-        field_count=field_count,
-        block_size=scan.block_size,
-        multiline=scan.multiline,
-        # One-column files keep whitespace-only lines as values: always convert them with care.
-        direct_cast=tuple(
-            c.position
-            for c in columns
-            if field_count > 1
-            and not c.from_contract
-            and c.type.kind != "varchar"
-            and scan.inference[c.position].direct
-        ),
-        has_body=has_body,
-        irregular_lines=scan.irregular_lines,
-        thousands_separator=numbers.thousands,
-        decimal_separator=numbers.decimal,
-        max_reject_ratio=contract.max_reject_ratio if contract else None,
-        file_size=stat.st_size,
-        file_mtime_ns=stat.st_mtime_ns,
-        contract=contract,
-        sha256=scan.sha256,
+def _direct_cast(
+    columns: list[Column], field_count: int, inference: list[_values.Inference]
+) -> tuple[int, ...]:
+    """Positions of the inferred columns whose every value casts as it is."""
+    # One-column files keep whitespace-only lines as values: always convert them with care.
+    return tuple(
+        c.position
+        for c in columns
+        if field_count > 1
+        and not c.from_contract
+        and c.type.kind != "varchar"
+        and inference[c.position].direct
     )
 
 
@@ -658,6 +708,7 @@ def _scan_file(
     contract_ref: str,
     infer: list[bool],
     hash_file: bool,
+    first_block: bool,
 ) -> _ScanResult:
     block_size = _INITIAL_BLOCK_SIZE
     while True:
@@ -672,6 +723,7 @@ def _scan_file(
                 numbers=numbers,
                 infer=infer,
                 hash_file=hash_file,
+                first_block=first_block,
             )
         except pa.ArrowInvalid as exc:
             if "straddling" in str(exc) and block_size < _MAX_BLOCK_SIZE:
@@ -697,62 +749,131 @@ def _scan_once(
     numbers: _values.NumberFormat,
     infer: list[bool],
     hash_file: bool,
+    first_block: bool,
 ) -> _ScanResult:
-    inference = [_values.Inference(numbers=numbers) for _ in range(field_count)]
-    for i, flag in enumerate(infer):
-        if not flag:
-            inference[i].candidates.clear()
-    invalid: list[_InvalidRow] = []
-    # Count the file's lines meanwhile, on another thread (the parser releases the GIL).
-    digest = hashlib.sha256() if hash_file else None
-    counter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-lines")
-    line_count = counter.submit(_physical_lines, path, digest)
-    counter.shutdown(wait=False)
-    reader = _open(
+    scanner = _Scanner(
         path,
-        encoding=encoding,
-        delimiter=delimiter,
         field_count=field_count,
         header_lines=header_lines,
-        block_size=block_size,
-        include=list(range(field_count)),
-        use_threads=_PASS1_THREADS,
-        newlines_in_values=True,
-        invalid=invalid,
+        numbers=numbers,
+        infer=infer,
+        hash_file=hash_file,
+        count_lines=not first_block,
     )
-    data_rows = 0
-    records = 0  # rows pyarrow parsed, blank ones included
-    invalid_total = 0
-    irregular = False
-
-    def count_invalid() -> int:
-        nonlocal invalid_total, irregular
-        irregular = True
-        taken = _take(invalid)
-        invalid_total += len(taken)
-        return sum(1 for row in taken if not _is_blank_line(row.text))
-
-    # Columns are inferred side by side: the compute kernels release the GIL (~10% of
-    # this pass on two cores).
-    with ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="column") as column_pool:
+    reader = scanner.open(
+        encoding=encoding, delimiter=delimiter, block_size=block_size, use_threads=_PASS1_THREADS
+    )
+    with scanner:
+        if first_block:
+            batch = next(iter(reader), None)
+            if batch is not None:
+                scanner.add(batch)
+            return scanner.result(block_size, first_block=batch)
         for batch in _read_ahead(reader):
-            records += batch.num_rows
-            columns = list(batch.columns)
-            blank = _blank_rows(columns, field_count)
-            if pc.any(blank).as_py():
-                batch = batch.filter(pc.invert(blank))
-                columns = list(batch.columns)
-            data_rows += batch.num_rows
-            list(column_pool.map(_values.Inference.update, inference, columns))
-            if invalid:
-                data_rows += count_invalid()
-    if invalid:
-        data_rows += count_invalid()
-    # Physical lines beyond one per record are line breaks inside quoted values.
-    records += header_lines + invalid_total
-    multiline = line_count.result() != records
-    sha256 = digest.hexdigest() if digest is not None else None
-    return _ScanResult(inference, data_rows, multiline, irregular, block_size, sha256)
+            scanner.add(batch)
+    return scanner.result(block_size)
+
+
+class _Scanner:
+    """Pass 1's bookkeeping over a file read as text, batch after batch: every column's
+    type, the data rows, and (on another thread) the physical lines and the SHA-256."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        field_count: int,
+        header_lines: int,
+        numbers: _values.NumberFormat,
+        infer: list[bool],
+        hash_file: bool,
+        count_lines: bool = True,
+    ) -> None:
+        self.path, self.field_count, self.header_lines = path, field_count, header_lines
+        self.inference = [_values.Inference(numbers=numbers) for _ in range(field_count)]
+        for i, flag in enumerate(infer):
+            if not flag:
+                self.inference[i].candidates.clear()
+        self.invalid: list[_InvalidRow] = []  # filled by the reader's parse
+        self.data_rows = 0
+        self.records = 0  # rows pyarrow parsed, blank ones included
+        self.invalid_total = 0
+        self.irregular = False
+        # Count the file's lines meanwhile, on another thread (the parser releases the GIL).
+        self._digest = hashlib.sha256() if hash_file else None
+        self.line_count: Future[int] | None = None
+        if count_lines:
+            counter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-lines")
+            self.line_count = counter.submit(_physical_lines, path, self._digest)
+            counter.shutdown(wait=False)
+        # Columns are inferred side by side: the compute kernels release the GIL (~10% of
+        # this pass on two cores).
+        self._columns = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="column")
+
+    def __enter__(self) -> _Scanner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._columns.shutdown(wait=True, cancel_futures=True)
+
+    def open(self, *, encoding: str, delimiter: str, block_size: int, use_threads: bool) -> Any:
+        """The file's reader, every field as text."""
+        return _open(
+            self.path,
+            encoding=encoding,
+            delimiter=delimiter,
+            field_count=self.field_count,
+            header_lines=self.header_lines,
+            block_size=block_size,
+            include=list(range(self.field_count)),
+            use_threads=use_threads,
+            newlines_in_values=True,
+            invalid=self.invalid,
+        )
+
+    def add(self, batch: pa.RecordBatch) -> list[_InvalidRow]:
+        """Infers the batch's columns and counts its rows; returns the invalid rows the
+        reader reported meanwhile (they may belong to the next batch)."""
+        self.records += batch.num_rows
+        columns = list(batch.columns)
+        blank = _blank_rows(columns, self.field_count)
+        if pc.any(blank).as_py():
+            columns = list(batch.filter(pc.invert(blank)).columns)
+        self.data_rows += len(columns[0])
+        list(self._columns.map(_values.Inference.update, self.inference, columns))
+        return self.take_invalid()
+
+    def take_invalid(self) -> list[_InvalidRow]:
+        taken = _take(self.invalid)
+        if taken:
+            self.irregular = True
+            self.invalid_total += len(taken)
+            self.data_rows += sum(1 for row in taken if not _is_blank_line(row.text))
+        return taken
+
+    def most_rows(self) -> int | None:
+        """At most this many data rows in the file, once its lines are counted."""
+        if self.line_count is None or not self.line_count.done():
+            return None
+        return max(self.line_count.result() - self.header_lines, 0)
+
+    def result(self, block_size: int, first_block: pa.RecordBatch | None = None) -> _ScanResult:
+        """What the scan found; after `first_block` only, line breaks inside values are
+        looked for in its values."""
+        self.take_invalid()
+        if self.line_count is not None:
+            # Physical lines beyond one per record are line breaks inside quoted values.
+            records = self.records + self.header_lines + self.invalid_total
+            multiline = self.line_count.result() != records
+        else:
+            multiline = first_block is not None and any(
+                pc.any(pc.match_substring_regex(column, "[\r\n]")).as_py()
+                for column in first_block.columns
+            )
+        sha256 = self._digest.hexdigest() if self._digest is not None else None
+        return _ScanResult(
+            self.inference, self.data_rows, multiline, self.irregular, block_size, sha256
+        )
 
 
 def _read_ahead(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -810,21 +931,27 @@ class _Lines:
 
 
 def read_batches(
-    plan: FilePlan, contract: Contract | None = None, batch_rows: int = 65536
+    plan: FilePlan,
+    contract: Contract | None = None,
+    batch_rows: int = 65536,
+    max_reject_ratio: float | None = None,
 ) -> Iterator[Batch]:
     """Pass 2: stream the file again, convert with the planned types, reject bad rows.
 
     Yields batches of at most ``batch_rows`` accepted rows (possibly 0 rows when a whole
     block was rejected) with the rejects found among them. Raises IngestError as soon as the
-    rejects exceed the contract's ``max_reject_ratio`` of ``plan.data_rows`` (not checked
-    without one), or when the file changed since :func:`plan_file`.
+    rejects exceed ``max_reject_ratio`` (default: the contract's; not checked without
+    either) of ``plan.data_rows``, or when the file changed since :func:`plan_file`.
     """
+    if plan.provisional:
+        raise ValueError("a provisional plan is read with read_file")
     if batch_rows < 1:
         raise ValueError("batch_rows must be at least 1")
     contract = contract if contract is not None else plan.contract
     name = plan.display_name or plan.path.as_posix()
     contract_ref = _contract_ref(name, plan.path, contract)
-    max_ratio = contract.max_reject_ratio if contract else plan.max_reject_ratio
+    budget = _RejectBudget(name, contract_ref, _ratio(plan, contract, max_reject_ratio))
+    budget.rows(plan.data_rows)
     try:
         stat = plan.path.stat()
     except OSError as exc:
@@ -859,21 +986,6 @@ def read_batches(
         typed=typed,
     )
     lines = _Lines(plan.header_lines + 1)
-    total_rejects = 0
-    budget = None if max_ratio is None else int(max_ratio * plan.data_rows)
-
-    def check_budget(rejects: list[Reject]) -> None:
-        nonlocal total_rejects
-        total_rejects += len(rejects)
-        if budget is not None and total_rejects > budget and rejects:
-            first = rejects[0]
-            raise IngestError(
-                name,
-                f"more than {max_ratio:.2%} of the {plan.data_rows} rows are rejected "
-                f"(max_reject_ratio); e.g. line {first.line}: {first.reason}",
-                fix=f"correct the rows in the file, or raise max_reject_ratio in {contract_ref}",
-            )
-
     pending: list[_InvalidRow] = []
     try:
         for raw_batch in reader:
@@ -883,7 +995,7 @@ def read_batches(
                 raw_batch, plan, numbers, schema, multiline, lines, pending, batch_rows
             )
             for out in batch_out:
-                check_budget(out.rejects)
+                budget.add(out.rejects)
                 yield out
         if invalid:
             pending.extend(_take(invalid))
@@ -892,8 +1004,188 @@ def read_batches(
     # Invalid rows after the last valid row.
     trailing = _trailing_invalid_rejects(pending, lines, plan)
     if trailing:
-        check_budget(trailing)
+        budget.add(trailing)
         yield Batch(_empty(schema), trailing)
+
+
+class PlanDisproved(Exception):
+    """A provisional plan's types do not hold for the whole file (the message says why):
+    what was read with it must be discarded and the file read with :func:`plan_file`."""
+
+
+def read_file(
+    plan: FilePlan,
+    contract: Contract | None = None,
+    batch_rows: int = 65536,
+    max_reject_ratio: float | None = None,
+    *,
+    hash_file: bool = False,
+) -> FileReading:
+    """The file's rows as :class:`Batch` es (see read_batches) and, once they are all read,
+    its complete plan: one read for a provisional plan (its SHA-256 computed meanwhile with
+    `hash_file`), pass 2 for a complete one."""
+    return FileReading(plan, contract, batch_rows, max_reject_ratio, hash_file=hash_file)
+
+
+class FileReading:
+    """Iterate for the batches; then `plan` is the file's complete plan.
+
+    A provisional plan (types from the first block) is checked as the file is read, pass 1
+    and pass 2 in one: every batch is read as text, its values inferred as pass 1 does,
+    then converted as pass 2 does. When a later value changes a column's type (or fills a
+    dropped empty column), PlanDisproved is raised at once. Line breaks inside values that
+    the first block did not show only matter for the line numbers of rejects: a file with
+    both is disproved at its end.
+    """
+
+    def __init__(
+        self,
+        plan: FilePlan,
+        contract: Contract | None,
+        batch_rows: int,
+        max_reject_ratio: float | None,
+        *,
+        hash_file: bool = False,
+    ) -> None:
+        if batch_rows < 1:
+            raise ValueError("batch_rows must be at least 1")
+        self.plan = plan
+        self._contract = contract if contract is not None else plan.contract
+        self._batch_rows = batch_rows
+        self._max_reject_ratio = max_reject_ratio
+        self._hash_file = hash_file
+
+    def __iter__(self) -> Iterator[Batch]:
+        if not self.plan.provisional:
+            return read_batches(self.plan, self._contract, self._batch_rows, self._max_reject_ratio)
+        return self._read_once()
+
+    def _read_once(self) -> Iterator[Batch]:
+        plan, contract = self.plan, self._contract
+        name = plan.display_name or plan.path.as_posix()
+        contract_ref = _contract_ref(name, plan.path, contract)
+        budget = _RejectBudget(name, contract_ref, _ratio(plan, contract, self._max_reject_ratio))
+        numbers = _values.NumberFormat(plan.thousands_separator, plan.decimal_separator)
+        schema = pa.schema([pa.field(c.name, c.type.arrow()) for c in plan.columns])
+        inferred = [c for c in plan.columns if not c.from_contract]
+        kept = [c.position for c in plan.columns]
+        dropped = [i for i in range(plan.field_count) if i not in kept]
+        pinned = {c.position for c in plan.columns if c.from_contract}
+        scanner = _Scanner(
+            plan.path,
+            field_count=plan.field_count,
+            header_lines=plan.header_lines,
+            numbers=numbers,
+            infer=[i not in pinned for i in range(plan.field_count)],
+            hash_file=self._hash_file,
+        )
+        # Invalid rows need their row numbers, which only the single-threaded reader gives.
+        reader = scanner.open(
+            encoding=plan.encoding,
+            delimiter=plan.delimiter,
+            block_size=plan.block_size,
+            use_threads=False,
+        )
+        multiline = list(range(len(plan.columns))) if plan.multiline else []
+        lines = _Lines(plan.header_lines + 1)
+        pending: list[_InvalidRow] = []
+        with scanner:
+            try:
+                for raw in _read_ahead(reader):
+                    pending.extend(scanner.add(raw))
+                    for column in inferred:
+                        seen = scanner.inference[column.position].result()
+                        if seen != column.type:
+                            raise PlanDisproved(
+                                f"column {column.name} is {seen.trino()}, not "
+                                f"{column.type.trino()} as its first rows suggested"
+                            )
+                    for position in dropped:
+                        if scanner.inference[position].non_null:
+                            raise PlanDisproved(f"the empty column {position + 1} has values")
+                    # As in _direct_cast: one column's blank lines were filtered before
+                    # its values were inferred, not before they are converted.
+                    direct = {
+                        c.position
+                        for c in inferred
+                        if plan.field_count > 1
+                        and scanner.inference[c.position].casts_directly_to(c.type)
+                    }
+                    for out in _process_block(
+                        raw.select(kept),
+                        plan,
+                        numbers,
+                        schema,
+                        multiline,
+                        lines,
+                        pending,
+                        self._batch_rows,
+                        direct,
+                    ):
+                        budget.add(out.rejects, most_rows=scanner.most_rows())
+                        yield out
+                pending.extend(scanner.take_invalid())
+            except pa.ArrowInvalid as exc:
+                if "straddling" in str(exc):
+                    raise PlanDisproved("a row is longer than the first block") from None
+                raise _arrow_error(exc, plan.path, name, contract_ref) from None
+            trailing = _trailing_invalid_rejects(pending, lines, plan)
+            found = scanner.result(plan.block_size)
+        if found.multiline and not plan.multiline and budget.count:
+            raise PlanDisproved("values with line breaks make the rejects' line numbers differ")
+        budget.rows(found.data_rows)
+        budget.add(trailing)
+        if trailing:
+            yield Batch(_empty(schema), trailing)
+        self.plan = replace(
+            plan,
+            data_rows=found.data_rows,
+            multiline=found.multiline,
+            irregular_lines=found.irregular_lines,
+            sha256=found.sha256,
+            direct_cast=_direct_cast(plan.columns, plan.field_count, found.inference),
+            provisional=False,
+        )
+
+
+def _ratio(
+    plan: FilePlan, contract: Contract | None, max_reject_ratio: float | None
+) -> float | None:
+    if max_reject_ratio is not None:
+        return max_reject_ratio
+    return contract.max_reject_ratio if contract else plan.max_reject_ratio
+
+
+class _RejectBudget:
+    """Fails the read once the rejects exceed `ratio` of the file's data rows. While they
+    are not known yet (one read for a provisional plan), it fails against their upper
+    bound, the physical lines: a verdict that can only hold once they are."""
+
+    def __init__(self, name: str, contract_ref: str, ratio: float | None) -> None:
+        self.name, self.contract_ref, self.ratio = name, contract_ref, ratio
+        self.count = 0
+        self.first: Reject | None = None
+        self.data_rows: int | None = None
+
+    def rows(self, data_rows: int) -> None:
+        self.data_rows = data_rows
+        self.add([])
+
+    def add(self, rejects: list[Reject], most_rows: int | None = None) -> None:
+        self.count += len(rejects)
+        if self.first is None and rejects:
+            self.first = rejects[0]
+        rows = self.data_rows if self.data_rows is not None else most_rows
+        if self.ratio is None or rows is None or self.count <= int(self.ratio * rows):
+            return
+        assert self.first is not None
+        counted = f"the {rows} rows" if self.data_rows is not None else f"at most {rows} rows"
+        raise IngestError(
+            self.name,
+            f"more than {self.ratio:.2%} of {counted} are rejected (max_reject_ratio); "
+            f"e.g. line {self.first.line}: {self.first.reason}",
+            fix=f"correct the rows in the file, or raise max_reject_ratio in {self.contract_ref}",
+        )
 
 
 def _changed_while_reading(plan: FilePlan) -> IngestError:
@@ -942,10 +1234,13 @@ def _process_block(
     lines: _Lines,
     pending: list[_InvalidRow],
     batch_rows: int,
+    direct: Collection[int] | None = None,
 ) -> list[Batch]:
+    """The block's accepted rows and rejects; `direct`: the positions whose text casts as it
+    is (default: the plan's)."""
     n = raw.num_rows
     columns = list(raw.columns)
-    direct = set(plan.direct_cast)
+    direct = set(plan.direct_cast) if direct is None else direct
 
     # Which invalid rows fall inside this block: walk them in record order.
     pending.sort(key=lambda r: r.number or 0)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -15,7 +17,14 @@ import pytest
 from lakehouse_pipeline import extract
 from lakehouse_pipeline.contract import Contract, load_contract
 from lakehouse_pipeline.errors import IngestError
-from lakehouse_pipeline.extract import FilePlan, Reject, plan_file, read_batches
+from lakehouse_pipeline.extract import (
+    FilePlan,
+    PlanDisproved,
+    Reject,
+    plan_file,
+    read_batches,
+    read_file,
+)
 from lakehouse_pipeline.types import ColumnType
 
 BIGINT = ColumnType("bigint")
@@ -37,13 +46,38 @@ def contract(tmp_path: Path, text: str, name: str = "orders") -> Contract:
     return loaded
 
 
+@pytest.fixture(autouse=True, params=["two passes", "one read"])
+def reads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs twice: files planned by pass 1, and read once on the types of their
+    first block (what loads do for large files), which must come to the same result."""
+    if request.param == "one read":
+        monkeypatch.setattr(extract, "SINGLE_PASS_FROM", 0)
+    return str(request.param)
+
+
+#: Why the last load's one read was disproved (None: it was not, or was not tried).
+disproved: list[str | None] = [None]
+
+
 def load(
     path: Path, contract: Contract | None = None, batch_rows: int = 65536
 ) -> tuple[FilePlan, pa.Table, list[Reject]]:
-    """Plan and read a file; checks the invariant and the batch shapes on the way."""
-    plan = plan_file(path, contract, display_name=f"data/raw/{path.name}")
+    """Plan and read a file as a load does; checks the invariant and the batch shapes."""
+    name = f"data/raw/{path.name}"
+    plan = plan_file(path, contract, display_name=name, from_first_block=True, hash_file=True)
+    reading = read_file(plan, contract, batch_rows=batch_rows, hash_file=True)
+    disproved[0] = None
+    try:
+        batches = list(reading)
+    except PlanDisproved as why:
+        disproved[0] = str(why)
+        reading = read_file(plan_file(path, contract, display_name=name), contract, batch_rows)
+        batches = list(reading)
+    plan = reading.plan
+    assert not plan.provisional
+    if disproved[0] is None:
+        assert plan.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     schema = pa.schema([pa.field(c.name, c.type.arrow()) for c in plan.columns])
-    batches = list(read_batches(plan, contract, batch_rows=batch_rows))
     for batch in batches:
         assert batch.accepted.schema == schema
         assert batch.accepted.num_rows <= batch_rows
@@ -524,7 +558,8 @@ def test_max_reject_ratio(tmp_path: Path) -> None:
     path = write(tmp_path, "id,qty\n" + rows)
     c = contract(tmp_path, "columns: {qty: bigint}\nmax_reject_ratio: 0.05")
     message = error_of(path, c)
-    assert "more than 5.00% of the 100 rows are rejected" in message
+    # One read fails as soon as the rejects exceed 5% of the lines counted meanwhile.
+    assert re.search(r"more than 5\.00% of (the|at most) 100 rows are rejected", message)
     assert "line 2: column qty: 'x' is not an integer" in message
     c = contract(tmp_path, "columns: {qty: bigint}\nmax_reject_ratio: 0.1")
     _, table, rejects = load(path, c)
@@ -607,3 +642,83 @@ def test_a_bare_quote_inside_a_header_is_a_literal_character(tmp_path: Path) -> 
     assert [c.name for c in plan.columns] == ["id_drop_table_sales", "value"]
     batches = list(read_batches(plan))
     assert sum(b.accepted.num_rows for b in batches) == 1
+
+
+# --- one read on the first block's types ---------------------------------------------------
+
+
+def _orders(rows: int, late: dict[int, str] | None = None) -> str:
+    """`rows` regular order lines; `late` replaces some lines (by row index) with others."""
+    lines = ["id,ordered,price,note,"]
+    for i in range(rows):
+        lines.append((late or {}).get(i, f"{i},2026-01-{i % 28 + 1:02d},{i % 90 + 10}.50,n{i},"))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("late", "why"),
+    [
+        ({2900: "2900,2026-01-02,123456.789,n,"}, "column price is decimal(9,3)"),
+        ({2900: "2900,2026-01-02,n/a,n,"}, "column price is varchar"),
+        ({2900: "2900,2026-01-02 10:00,1.50,n,"}, "column ordered is timestamp"),
+        ({2900: "2900,2026-01-02,1.50,n,surprise"}, "the empty column 5 has values"),
+        (
+            {2900: '2900,2026-01-02,1.50,"two\nlines",', 2950: "2950,2026-01-02,1.50"},
+            "values with line breaks",
+        ),
+        ({2900: "2900,2026-01-02,1.50,n" + "x" * 10_000 + ","}, "longer than the first block"),
+    ],
+)
+def test_a_later_row_disproving_the_first_block_gives_the_two_pass_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reads: str, late: dict[int, str], why: str
+) -> None:
+    if reads == "two passes":
+        pytest.skip("the one read is the subject")
+    monkeypatch.setattr(extract, "_INITIAL_BLOCK_SIZE", 4096)
+    path = write(tmp_path, _orders(3000, late))
+    c = contract(tmp_path, "max_reject_ratio: 1")
+    plan, table, rejects = load(path, c)
+    assert disproved[0] is not None and why in disproved[0]
+    two_passes = plan_file(path, c, display_name=f"data/raw/{path.name}")
+    expected = list(read_batches(two_passes, c))
+    assert types(plan) == types(two_passes)
+    assert table == pa.Table.from_batches([b.accepted for b in expected])
+    assert rejects == [r for b in expected for r in b.rejects]
+    assert plan.data_rows == two_passes.data_rows == 3000
+
+
+def test_one_read_holds_when_later_rows_keep_the_types(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reads: str
+) -> None:
+    """Values the first block did not show, but within its types: no second read; line
+    breaks inside later values without any reject; rejects of a contract type and ragged
+    rows far beyond the first block, with their exact lines."""
+    if reads == "two passes":
+        pytest.skip("the one read is the subject")
+    monkeypatch.setattr(extract, "_INITIAL_BLOCK_SIZE", 4096)
+    late = {
+        1500: "1500,2026-01-02,1.5,  spaced  ,",
+        1600: '1600,2026-01-02,99.50,"two\nlines",',
+        2000: "2000,2026-01-02, 7.25 ,n,",
+        2100: "",
+    }
+    path = write(tmp_path, _orders(3000, late))
+    assert plan_file(path, from_first_block=True).provisional
+    plan, table, rejects = load(path)
+    assert disproved[0] is None
+    assert plan.multiline and plan.data_rows == 2999
+    assert types(plan)["price"] == ColumnType("decimal", 4, 2)
+    assert rejects == []
+    assert table.column("note").to_pylist()[1600] == "two\nlines"
+    assert table.column("price").to_pylist()[2000] == Decimal("7.25")
+
+    late = {2500: "2500,2026-01-02,1.50", 2600: "2600,2026-13-02,1.50,n,"}
+    path = write(tmp_path, _orders(3000, late))
+    c = contract(tmp_path, "columns: {ordered: date}\nmax_reject_ratio: 1")
+    plan, table, rejects = load(path, c)
+    assert disproved[0] is None
+    assert [(r.line, r.reason) for r in rejects] == [
+        (2502, "expected 5 fields, found 3"),
+        (2602, "column ordered: '2026-13-02' is not a valid date"),
+    ]
+    assert plan.irregular_lines and table.num_rows == 2998
