@@ -112,6 +112,50 @@ def digits_and_scale(normalized: pa.Array) -> tuple[pa.Array, pa.Array]:
     return int_digits, scale
 
 
+# The fast path's helpers, for text that casts to a number as it is. Each costs a fraction
+# of a regex over every value, which was half of the inference of a decimal column.
+
+
+def _plain_number_text(column: pa.Array) -> bool:
+    """Only digits, '.' and '-' in all of the column's text (its bytes checked at once)."""
+    _, offsets_buffer, data = column.buffers()
+    width = pa.int64() if pa.types.is_large_string(column.type) else pa.int32()
+    offsets = pa.Array.from_buffers(
+        width, len(column) + 1, [None, offsets_buffer], offset=column.offset
+    )
+    start, end = offsets[0].as_py(), offsets[-1].as_py()
+    text = bytes(memoryview(data)[start:end]) if end > start else b""
+    return not text.translate(None, b"0123456789.-")
+
+
+def _any_leading_zero(column: pa.Array) -> bool:
+    """A value like 007 or -05.5 (0.5 and -0.5 are fine)."""
+    length = pc.binary_length(column)
+    zero = pc.and_not(pc.starts_with(column, "0"), pc.starts_with(column, "0."))
+    minus_zero = pc.and_not(pc.starts_with(column, "-0"), pc.starts_with(column, "-0."))
+    return bool(
+        pc.any(
+            pc.or_(pc.and_(zero, pc.greater(length, 1)), pc.and_(minus_zero, pc.greater(length, 2)))
+        ).as_py()
+    )
+
+
+def _most_decimal_places(column: pa.Array) -> int:
+    dot = pc.find_substring(column, ".")
+    places = pc.subtract(pc.subtract(pc.binary_length(column), dot), 1)
+    return int(pc.max(pc.if_else(pc.less(dot, 0), 0, places)).as_py() or 0)
+
+
+def _most_integer_digits(column: pa.Array, floats: pa.Array, places: int) -> int:
+    """Digits before the point (none in 0.5), from the values as floats while they have at
+    most 15 significant digits (then a float cannot round up to the next power of ten)."""
+    low, high = (v.as_py() for v in pc.min_max(floats).values())
+    biggest = max(abs(low or 0.0), abs(high or 0.0))
+    if biggest < 10 ** (15 - min(places, 15)):
+        return len(str(int(biggest))) if biggest >= 1 else 0
+    return int(pc.max(digits_and_scale(column)[0]).as_py() or 0)
+
+
 def cast_collecting_failures(values: pa.Array, target: pa.DataType) -> tuple[pa.Array, list[int]]:
     """Cast, and where single values cannot be cast, null them and return their positions."""
     return convert_collecting_failures(values, lambda chunk: pc.cast(chunk, target), target)
@@ -222,13 +266,14 @@ class Inference:
             self.non_null += count
             self.last_cast = "bigint"
             return True
-        if c & {"decimal", "double"} and self._try_cast(column, pa.float64()) is not None:
-            if pc.any(pc.match_substring_regex(column, r"[^0-9.\-]|^-?0\d")).as_py():
+        floats = self._try_cast(column, pa.float64()) if c & {"decimal", "double"} else None
+        if floats is not None:
+            if not _plain_number_text(column) or _any_leading_zero(column):
                 return False  # exponent, nan/inf, sign or leading zero: the regex path decides
             c -= {"boolean", "bigint", "date", "timestamp"}
-            int_digits, scale = digits_and_scale(column)
-            self.int_digits = max(self.int_digits, pc.max(int_digits).as_py() or 0)
-            self.scale = max(self.scale, pc.max(scale).as_py() or 0)
+            places = _most_decimal_places(column)
+            self.scale = max(self.scale, places)
+            self.int_digits = max(self.int_digits, _most_integer_digits(column, floats, places))
             self.non_null += count
             self.last_cast = "number"
             return True

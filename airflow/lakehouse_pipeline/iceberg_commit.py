@@ -22,9 +22,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-import os
 import shutil
-import tempfile
 import uuid
 import warnings
 from collections import OrderedDict, deque
@@ -35,6 +33,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from .errors import IngestError
+from .raw_zone import dictionary_columns
+from .staging import load_folder
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -42,13 +42,13 @@ if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.fs as pafs
     from pyiceberg.catalog import Catalog
-    from pyiceberg.io import FileIO
+    from pyiceberg.io import FileIO, OutputFile
     from pyiceberg.io.fileformat import FileFormatWriter
     from pyiceberg.manifest import DataFile
     from pyiceberg.partitioning import PartitionSpec
     from pyiceberg.schema import Schema
     from pyiceberg.table import Table
-    from pyiceberg.typedef import Record
+    from pyiceberg.typedef import Properties, Record
     from pyiceberg.types import IcebergType
 
     from .config import PipelineConfig
@@ -305,16 +305,17 @@ def _write_data_files(
 ) -> list[DataFile]:
     import pyarrow.parquet as pq
 
-    files = TableFiles(TableLayout.of(table), source)
-    try:
-        with fs.open_input_file(parquet_key) as stream:
-            for batch in pq.ParquetFile(stream).iter_batches(batch_size=CHUNK_ROWS):
-                files.add(batch)
-        files.finish()
-        return files.upload()
-    except BaseException:
-        files.abort()
-        raise
+    with load_folder() as staging:
+        files = TableFiles(TableLayout.of(table), source, staging)
+        try:
+            with fs.open_input_file(parquet_key) as stream:
+                for batch in pq.ParquetFile(stream).iter_batches(batch_size=CHUNK_ROWS):
+                    files.add(batch)
+            files.finish()
+            return files.upload()
+        except BaseException:
+            files.abort()
+            raise
 
 
 def _delete(io: FileIO, data_files: list[DataFile]) -> None:
@@ -344,19 +345,15 @@ class TableFiles:
     orders make 24 files, not one per month per batch, each of which would cost S3 round
     trips, a manifest entry and work for readers. Files are encoded on WRITERS threads
     (pyarrow releases the GIL), each file's writes in order, while the caller goes on. They
-    are written to local disk first: an open S3 upload buffers ~10 MB, which for 24 open
-    files was a quarter of a 1 GiB load's memory, and a new table's files can only be
-    uploaded once the table exists.
+    are written to the load's `staging` folder first (see the staging module).
 
     A value that does not fit the table's type fails the load (IngestError); after any
     failure `abort` deletes what was written instead of leaving it to the orphan sweep.
     """
 
-    def __init__(self, layout: TableLayout, source: str) -> None:
+    def __init__(self, layout: TableLayout, source: str, staging: Path) -> None:
         import pyarrow as pa
-        from pyiceberg.io.fileformat import FileFormatFactory
         from pyiceberg.io.pyarrow import schema_to_pyarrow
-        from pyiceberg.manifest import FileFormat
         from pyiceberg.schema import sanitize_column_names
         from pyiceberg.table.locations import load_location_provider
 
@@ -369,11 +366,10 @@ class TableFiles:
             field.with_type(pa.string()) if field.type == pa.large_string() else field
             for field in schema_to_pyarrow(self._file_schema, include_field_ids=True)
         )
-        self._format = FileFormatFactory.get(FileFormat.PARQUET)
+        self._dictionary = dictionary_columns(self._target)
         self._locations = load_location_provider(layout.location, layout.properties)
         self._uuid, self._counter = uuid.uuid4(), itertools.count(0)
-        _remove_stale_staging()
-        self._staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING}{os.getpid()}-"))
+        self._staging = staging
         self._buffers: dict[PartitionValues, list[pa.Table]] = {}
         self._buffered: dict[PartitionValues, int] = {}
         self._open: OrderedDict[PartitionValues, _OpenFile] = OrderedDict()  # least recent first
@@ -421,7 +417,6 @@ class TableFiles:
 
         with ThreadPoolExecutor(WRITERS, thread_name_prefix="upload") as uploads:
             list(uploads.map(upload, self._data_files))
-        shutil.rmtree(self._staging, ignore_errors=True)
         return self._data_files
 
     def abort(self) -> None:
@@ -430,8 +425,8 @@ class TableFiles:
         for file in self._open.values():
             with contextlib.suppress(Exception):
                 file.writer.close()
-        shutil.rmtree(self._staging, ignore_errors=True)
         for path in self._started:
+            self._local(path).unlink(missing_ok=True)
             with contextlib.suppress(Exception):  # best effort: maintenance sweeps the rest
                 self._io.delete(path)
 
@@ -479,8 +474,11 @@ class TableFiles:
         )
         self._started.append(path)
         local = self._local(path)
-        writer = self._format.create_writer(
-            PyArrowFileIO().new_output(str(local)), self._file_schema, self.layout.properties
+        writer = _parquet_writer(
+            PyArrowFileIO().new_output(str(local)),
+            self._file_schema,
+            self.layout.properties,
+            self._dictionary,
         )
         partition = partition_key.partition if partition_key is not None else Record()
         return _OpenFile(path, local, writer, partition)
@@ -523,22 +521,17 @@ class TableFiles:
         self._in_flight.append(file.pending)
 
 
-# Local folders of the files being written: lakehouse-table-files-<pid>-<random>.
-_STAGING = "lakehouse-table-files-"
+def _parquet_writer(
+    output: OutputFile, schema: Schema, properties: Properties, dictionary: list[str]
+) -> FileFormatWriter:
+    """pyiceberg's Parquet writer (field ids, the statistics the manifest needs), with
+    dictionaries only for the `dictionary` columns (raw_zone.dictionary_columns): pyiceberg
+    has no table property for that, so its keyword arguments for pq.ParquetWriter get it."""
+    from pyiceberg.io.pyarrow import ParquetFormatWriter
 
-
-def _remove_stale_staging() -> None:
-    """Deletes the staging folders of loads that were killed (their process is gone)."""
-    for folder in Path(tempfile.gettempdir()).glob(f"{_STAGING}*"):
-        pid = folder.name.removeprefix(_STAGING).split("-", 1)[0]
-        if not pid.isdigit():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
-        except PermissionError:
-            pass  # another user's live process
+    writer = ParquetFormatWriter(output, schema, properties)
+    writer._parquet_writer_kwargs["use_dictionary"] = dictionary
+    return writer
 
 
 def _by_partition(
@@ -547,8 +540,8 @@ def _by_partition(
     """The rows split by partition, each part with its partition values.
 
     pyiceberg splits a table by filtering all of it once per partition, which costs
-    rows x partitions; one sort by the partition values, then taking each partition's
-    rows, costs a sort and one copy.
+    rows x partitions; one sort by the partition values, the rows taken in that order once,
+    then a slice per partition (no copy) costs a sort and one copy.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -568,10 +561,11 @@ def _by_partition(
     groups = pa.TableGroupBy(keys.take(order), keys.column_names, use_threads=False).aggregate(
         [([], "count_all")]
     )
+    ordered = rows.take(order)
     start = 0
     for group in groups.to_pylist():
         count = group["count_all"]
-        yield tuple(group[name] for name in keys.column_names), rows.take(order.slice(start, count))
+        yield tuple(group[name] for name in keys.column_names), ordered.slice(start, count)
         start += count
 
 

@@ -19,11 +19,12 @@ from .config import PipelineConfig
 from .errors import IngestError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
     import pyarrow as pa
 
-    from .extract import Batch, Reject
+    from .contract import Contract
+    from .extract import Batch, FilePlan, Reject
     from .trino_sql import Trino
 
 
@@ -193,52 +194,84 @@ def _load(
     started: float,
     started_at: datetime,
 ) -> tuple[LoadResult, str]:
-    """Loads the file; returns the result and the file's SHA-256 (`sha`, or computed by
-    pass 1 when None)."""
-    import pyarrow as pa
+    """Loads the file; returns the result and the file's SHA-256 (`sha`, or computed while
+    the file is read when None).
 
+    A large file is read once, on the types of its first block, every row checked against
+    them (extract.FileReading); when a later value breaks them, what was written is dropped
+    and the file is read twice: pass 1 for the types of every row, then pass 2.
+    """
     from .contract import load_contract
-    from .extract import plan_file, read_batches
-    from .iceberg_commit import TableFiles, layout_for_load, replace_source_rows
-    from .raw_zone import s3_filesystem, write_parquet
-    from .register import plan_for, prepare_table
+    from .extract import PlanDisproved, plan_file
 
     contract = load_contract(contract_path(path, config.data_dir / "raw", table))
-    progress(source, "checking types in every row", started)
-    plan = plan_file(path, contract, display_name=source, hash_file=sha is None)
-    sha = sha or plan.sha256
-    assert sha is not None  # asked of pass 1
+    progress(source, "checking the header and the types", started)
+    plan = plan_file(
+        path, contract, display_name=source, hash_file=sha is None, from_first_block=True
+    )
+
+    def load(plan: FilePlan) -> tuple[LoadResult, str]:
+        return _write_and_register(
+            plan, contract, path, source, table, sha, trino, config, started, started_at
+        )
+
+    try:
+        return load(plan)
+    except PlanDisproved as why:
+        progress(source, f"{why}: checking the types in every row, then writing again", started)
+        return load(plan_file(path, contract, display_name=source, hash_file=sha is None))
+
+
+def _write_and_register(
+    plan: FilePlan,
+    contract: Contract | None,
+    path: Path,
+    source: str,
+    table: str,
+    sha: str | None,
+    trino: Trino,
+    config: PipelineConfig,
+    started: float,
+    started_at: datetime,
+) -> tuple[LoadResult, str]:
+    """Reads the file with its plan, writes the raw zone and the table's files, registers
+    them; raises PlanDisproved (before anything is committed) for a provisional plan."""
+    import pyarrow as pa
+    import pyarrow.fs as pafs
+
+    from .extract import read_file
+    from .iceberg_commit import TableFiles, layout_for_load, replace_source_rows
+    from .raw_zone import s3_filesystem, upload, write_parquet
+    from .register import plan_for, prepare_table
+    from .staging import load_folder
+
     columns = [(c.name, c.type.trino()) for c in plan.columns]
     # The table's data files are written along with the raw zone when the table's layout
     # after the load is known now (see iceberg_commit). An incompatible type fails here,
     # before anything is written.
     change = plan_for(trino, table, columns, source)
     layout = layout_for_load(config, table, change, columns, plan.partition)
-    progress(
-        source,
-        f"{plan.data_rows} rows, {len(plan.columns)} columns; writing Parquet"
-        + (" and the table's files" if layout is not None else ""),
-        started,
-    )
+    files = "Parquet and the table's files" if layout is not None else "Parquet"
+    if plan.provisional:
+        progress(
+            source,
+            f"{len(plan.columns)} columns, typed by the first rows; reading the file once, "
+            f"checking every row, writing {files}",
+            started,
+        )
+    else:
+        shape = f"{plan.data_rows} rows, {len(plan.columns)} columns"
+        progress(source, f"{shape}; writing {files}", started)
     ratio = contract.max_reject_ratio if contract is not None else config.max_reject_ratio
-    allowed_rejects = int(ratio * plan.data_rows)
+    reading = read_file(plan, contract, max_reject_ratio=ratio, hash_file=sha is None)
 
     lineage = _Lineage(source, started_at)
     schema = pa.schema([pa.field(c.name, c.type.arrow()) for c in plan.columns] + lineage.fields)
     rejects: list[Reject] = []
 
-    def with_lineage(batches: Iterator[Batch]) -> Iterator[pa.RecordBatch]:
+    def with_lineage(batches: Iterable[Batch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             rejects.extend(batch.rejects)
-            if len(rejects) > allowed_rejects:
-                first = rejects[0]
-                raise IngestError(
-                    source,
-                    f"more than {ratio:.0%} of the rows are invalid ({len(rejects)} so far "
-                    f"of {plan.data_rows}); first: {first.reason}",
-                    line=first.line,
-                    fix="correct the file, or raise max_reject_ratio in its contract",
-                )
             rows = pa.RecordBatch.from_arrays(
                 [*batch.accepted.columns, *lineage.columns(batch.accepted.num_rows)],
                 schema=schema,
@@ -247,35 +280,45 @@ def _load(
                 table_files.add(rows)
             yield rows
 
-    # One object per version of the file, named by its content: the raw zone keeps every
-    # version as the audit trail, and a retry of the same content writes the same object.
-    object_key = f"{table}/{object_name(path)}.{sha[:12]}.parquet"
-    raw_key = f"{config.bucket}/raw/{object_key}"
     fs = s3_filesystem(config)
-    table_files = TableFiles(layout, source) if layout is not None else None
-    try:
-        accepted = write_parquet(fs, raw_key, schema, with_lineage(read_batches(plan, contract)))
-        if accepted + len(rejects) != plan.data_rows:
-            raise IngestError(
-                source,
-                f"{plan.data_rows} data rows read, but {accepted} accepted and {len(rejects)} "
-                "rejected: refusing to load a file that would lose rows",
-                fix="report this file as a bug",
+    with load_folder() as staging:
+        table_files = TableFiles(layout, source, staging) if layout is not None else None
+        try:
+            raw_file = staging / "raw.parquet"
+            accepted = write_parquet(
+                pafs.LocalFileSystem(), str(raw_file), schema, with_lineage(reading)
             )
-        if table_files is not None:
-            table_files.finish()
-        progress(
-            source,
-            f"s3://{raw_key} written; registering in iceberg.{config.schema}.{table}",
-            started,
-        )
-        location = layout.location if layout is not None and layout.new else None
-        prepare_table(trino, table, columns, source, plan.partition, location)
-    except BaseException:
-        if table_files is not None:
-            table_files.abort()  # nothing of them was committed
-        raise
-    snapshot = replace_source_rows(config, fs, table, raw_key, source, table_files)
+            plan = reading.plan  # complete now: rows counted, hashed
+            sha = sha or plan.sha256
+            assert sha is not None  # asked of the read
+            if accepted + len(rejects) != plan.data_rows:
+                raise IngestError(
+                    source,
+                    f"{plan.data_rows} data rows read, but {accepted} accepted and "
+                    f"{len(rejects)} rejected: refusing to load a file that would lose rows",
+                    fix="report this file as a bug",
+                )
+            if table_files is not None:
+                table_files.finish()
+            # One object per version of the file, named by its content: the raw zone keeps
+            # every version as the audit trail, and a retry of the same content writes the
+            # same object.
+            object_key = f"{table}/{object_name(path)}.{sha[:12]}.parquet"
+            raw_key = f"{config.bucket}/raw/{object_key}"
+            upload(fs, raw_file, raw_key)
+            progress(
+                source,
+                f"{plan.data_rows} rows read; s3://{raw_key} written; registering in "
+                f"iceberg.{config.schema}.{table}",
+                started,
+            )
+            location = layout.location if layout is not None and layout.new else None
+            prepare_table(trino, table, columns, source, plan.partition, location)
+        except BaseException:
+            if table_files is not None:
+                table_files.abort()  # nothing of them was committed
+            raise
+        snapshot = replace_source_rows(config, fs, table, raw_key, source, table_files)
 
     # The rejects table is replaced for this file too, also when it now has none.
     reject_table = f"{table}__rejects"

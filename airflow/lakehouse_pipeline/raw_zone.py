@@ -14,6 +14,8 @@ from urllib.parse import urlparse
 from .config import PipelineConfig
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pyarrow as pa
     import pyarrow.fs as pafs
 
@@ -34,21 +36,44 @@ def s3_filesystem(config: PipelineConfig) -> pafs.S3FileSystem:
     )
 
 
-def write_parquet(
-    fs: pafs.S3FileSystem, key: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
-) -> int:
-    """Streams batches into one Parquet object; returns the number of rows written.
+def dictionary_columns(schema: pa.Schema) -> list[str]:
+    """The columns worth dictionary encoding in Parquet: text, dates and timestamps, whose
+    values repeat. Numbers are mostly distinct (ids, amounts): encoding them with a
+    dictionary cost a tenth of the writing time and saved no space."""
+    import pyarrow as pa
 
-    Each batch is encoded and uploaded on a second thread while the caller produces the
+    return [
+        field.name
+        for field in schema
+        if pa.types.is_string(field.type)
+        or pa.types.is_large_string(field.type)
+        or pa.types.is_temporal(field.type)
+    ]
+
+
+def write_parquet(
+    fs: pafs.FileSystem, key: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
+) -> int:
+    """Streams batches into one Parquet file or object; returns the number of rows written.
+
+    Each batch is encoded (and written) on a second thread while the caller produces the
     next (pyarrow releases the GIL): on two cores, 40% less time than one after the other.
     """
     import pyarrow.parquet as pq
 
     rows = 0
     writing: Future[None] | None = None
+    # No statistics: the raw zone is read whole (an audit trail, or to write a table's
+    # files again), never filtered; they cost a fifth of its encoding.
     with (
         fs.open_output_stream(key) as stream,
-        pq.ParquetWriter(stream, schema, compression="zstd") as writer,
+        pq.ParquetWriter(
+            stream,
+            schema,
+            compression="zstd",
+            use_dictionary=dictionary_columns(schema),
+            write_statistics=False,
+        ) as writer,
         # Innermost, so a write in flight finishes before the writer closes.
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet") as encoder,
     ):
@@ -61,3 +86,12 @@ def write_parquet(
         if writing is not None:
             writing.result()
     return rows
+
+
+def upload(fs: pafs.S3FileSystem, local: Path, key: str) -> None:
+    """Copies a local file to the object `key`."""
+    import pyarrow.fs as pafs
+
+    pafs.copy_files(
+        str(local), key, source_filesystem=pafs.LocalFileSystem(), destination_filesystem=fs
+    )

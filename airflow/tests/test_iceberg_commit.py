@@ -17,10 +17,10 @@ from lakehouse_pipeline.errors import IngestError
 from lakehouse_pipeline.iceberg_commit import (
     _TRINO_PARTITION_SUFFIX,
     _iceberg_type,
-    _remove_stale_staging,
     _to_table_schema,
 )
 from lakehouse_pipeline.register import LINEAGE
+from lakehouse_pipeline.staging import remove_stale
 from lakehouse_pipeline.types import KINDS, ColumnType
 
 
@@ -68,12 +68,12 @@ def test_staging_folders_of_killed_loads_are_removed(
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead = subprocess.Popen(["true"])  # a process that is gone once waited for
     dead.wait()
-    stale = tmp_path / f"lakehouse-table-files-{dead.pid}-abc"
-    live = tmp_path / f"lakehouse-table-files-{os.getpid()}-def"
+    stale = tmp_path / f"lakehouse-load-{dead.pid}-abc"
+    live = tmp_path / f"lakehouse-load-{os.getpid()}-def"
     other = tmp_path / "something-else"
     for folder in (stale, live, other):
         folder.mkdir()
-    _remove_stale_staging()
+    remove_stale()
     assert not stale.exists()
     assert live.exists()
     assert other.exists()

@@ -44,6 +44,14 @@ def infer(*batches: list[str | None], numbers: NumberFormat | None = None) -> Co
         (["1", "abc"], ColumnType("varchar")),
         ([None, "", "   "], ColumnType("varchar")),
         ([" 12 ", "13"], ColumnType("bigint")),
+        # Decimals a plain cast decides (the fast path) come to what the rules say.
+        (["00.5"], ColumnType("varchar")),
+        (["-05.5", "1.5"], ColumnType("varchar")),
+        (["0.5", "-0.5"], ColumnType("decimal", 1, 1)),
+        (["+1.5"], ColumnType("decimal", 2, 1)),
+        (["5.", "10.25"], ColumnType("decimal", 4, 2)),
+        (["99999999.999999999"], ColumnType("decimal", 17, 9)),  # a float rounds it to 1e8
+        (["999999999999999.5", "-1"], ColumnType("decimal", 16, 1)),
     ],
 )
 def test_inference(values: list[str | None], expected: ColumnType) -> None:
