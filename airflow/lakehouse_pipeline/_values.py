@@ -128,6 +128,18 @@ def _plain_number_text(column: pa.Array) -> bool:
     return not text.translate(None, b"0123456789.-")
 
 
+def _any_integer_leading_zero(column: pa.Array) -> bool:
+    """An integer like 007 or -0 (kept as text when inferred)."""
+    return bool(
+        pc.any(
+            pc.or_(
+                pc.and_(pc.starts_with(column, "0"), pc.greater(pc.binary_length(column), 1)),
+                pc.starts_with(column, "-0"),
+            )
+        ).as_py()
+    )
+
+
 def _any_leading_zero(column: pa.Array) -> bool:
     """A value like 007 or -05.5 (0.5 and -0.5 are fine)."""
     length = pc.binary_length(column)
@@ -253,11 +265,7 @@ class Inference:
             return True
         ints = self._try_cast(column, pa.int64()) if "bigint" in c else None
         if ints is not None:
-            leading_zero = pc.or_(
-                pc.and_(pc.starts_with(column, "0"), pc.greater(pc.binary_length(column), 1)),
-                pc.starts_with(column, "-0"),
-            )
-            if pc.any(leading_zero).as_py():
+            if _any_integer_leading_zero(column):
                 return False
             low_high = pc.min_max(ints)
             digits = max(len(str(abs(v.as_py()))) for v in low_high.values())
@@ -298,6 +306,34 @@ class Inference:
             self.last_cast = "boolean"
             return True
         return False
+
+    def cast_within(self, column: pa.Array, ctype: ColumnType) -> pa.Array | None:
+        """The batch converted to `ctype`, the type inferred from the values so far, when
+        its text casts as it is the way the fast path of `update` accepts, within `ctype`:
+        then updating with it could not change the type (pass 1 and 2 in one read, where
+        this cast is the conversion too). None: undecided, `update` with the batch instead.
+        """
+        if self.numbers != NumberFormat() or self.result() != ctype:
+            return None
+        kind = ctype.kind
+        if kind == "bigint":
+            ints = self._try_cast(column, pa.int64())
+            return ints if ints is not None and not _any_integer_leading_zero(column) else None
+        if kind in ("decimal", "double"):
+            values = self._try_cast(column, ctype.arrow())
+            if values is None or not _plain_number_text(column) or _any_leading_zero(column):
+                return None
+            # The cast drops zeros beyond the scale (1.230 into 2 places); inference would not.
+            if kind == "decimal" and _most_decimal_places(column) > (ctype.scale or 0):
+                return None
+            return values
+        if kind == "date":
+            return self._try_cast(column, pa.date32())
+        if kind == "timestamp" and self.offsets == {False}:
+            return self._try_cast(column, pa.timestamp("us"))
+        if kind == "boolean" and _all(pc.is_in(column, value_set=BOOLEAN_TEXTS)):
+            return pc.equal(pc.utf8_lower(column), "true")
+        return None
 
     def casts_directly_to(self, ctype: ColumnType) -> bool:
         """The last batch's text casts to `ctype` as it is (pass 1 and 2 in one read)."""

@@ -28,6 +28,7 @@ File rules (see also ``_values`` for the value rules):
 from __future__ import annotations
 
 import codecs
+import copy
 import csv
 import hashlib
 import io
@@ -121,6 +122,9 @@ class FilePlan:
     #: Types (and the facts above) from the first block only; data_rows and sha256 unknown.
     #: read_file verifies them as it reads the whole file (see FileReading).
     provisional: bool = False
+    #: What the first block's values showed, per field: a provisional plan's read goes on
+    #: from there.
+    first_block: tuple[_values.Inference, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -310,6 +314,7 @@ def plan_file(
         contract=contract,
         sha256=scan.sha256,
         provisional=provisional,
+        first_block=tuple(scan.inference) if provisional else (),
     )
 
 
@@ -788,9 +793,12 @@ class _Scanner:
         infer: list[bool],
         hash_file: bool,
         count_lines: bool = True,
+        seed: tuple[_values.Inference, ...] = (),
     ) -> None:
         self.path, self.field_count, self.header_lines = path, field_count, header_lines
-        self.inference = [_values.Inference(numbers=numbers) for _ in range(field_count)]
+        self.inference = [copy.deepcopy(state) for state in seed] or [
+            _values.Inference(numbers=numbers) for _ in range(field_count)
+        ]
         for i, flag in enumerate(infer):
             if not flag:
                 self.inference[i].candidates.clear()
@@ -831,17 +839,32 @@ class _Scanner:
             invalid=self.invalid,
         )
 
-    def add(self, batch: pa.RecordBatch) -> list[_InvalidRow]:
-        """Infers the batch's columns and counts its rows; returns the invalid rows the
-        reader reported meanwhile (they may belong to the next batch)."""
+    def add(
+        self, batch: pa.RecordBatch, settled: dict[int, ColumnType] | None = None
+    ) -> tuple[list[_InvalidRow], dict[int, pa.Array]]:
+        """Infers the batch's columns and counts its rows. Returns the invalid rows the
+        reader reported meanwhile (they may belong to the next batch), and the columns of
+        `settled` types whose values this batch cannot change, converted (Inference.
+        cast_within; not with one column, whose blank lines are whitespace too)."""
         self.records += batch.num_rows
-        columns = list(batch.columns)
-        blank = _blank_rows(columns, self.field_count)
-        if pc.any(blank).as_py():
-            columns = list(batch.filter(pc.invert(blank)).columns)
-        self.data_rows += len(columns[0])
-        list(self._columns.map(_values.Inference.update, self.inference, columns))
-        return self.take_invalid()
+        text = list(batch.columns)
+        blank = _blank_rows(text, self.field_count)
+        rows = list(batch.filter(pc.invert(blank)).columns) if pc.any(blank).as_py() else text
+        self.data_rows += len(rows[0])
+        settled = settled if settled and self.field_count > 1 else {}
+
+        def infer(position: int) -> pa.Array | None:
+            state = self.inference[position]
+            if position in settled:
+                converted = state.cast_within(text[position], settled[position])
+                if converted is not None:
+                    return converted
+            state.update(rows[position])
+            return None
+
+        results = self._columns.map(infer, range(self.field_count))
+        converted = {i: values for i, values in enumerate(results) if values is not None}
+        return self.take_invalid(), converted
 
     def take_invalid(self) -> list[_InvalidRow]:
         taken = _take(self.invalid)
@@ -902,8 +925,9 @@ def _physical_lines(path: Path, digest: hashlib._Hash | None = None) -> int:
                 digest.update(chunk)
             if last == b"\r" and chunk.startswith(b"\n"):
                 lines -= 1  # a CRLF split between two chunks was counted twice
-            cr = chunk.count(b"\r")
-            lines += chunk.count(b"\n") + cr - (chunk.count(b"\r\n") if cr else 0)
+            lines += chunk.count(b"\n")
+            if b"\r" in chunk:  # a memchr, several times faster than counting
+                lines += chunk.count(b"\r") - chunk.count(b"\r\n")
             last = chunk[-1:]
     if last and last not in (b"\n", b"\r"):
         lines += 1  # the last line has no line end
@@ -1078,7 +1102,9 @@ class FileReading:
             numbers=numbers,
             infer=[i not in pinned for i in range(plan.field_count)],
             hash_file=self._hash_file,
+            seed=plan.first_block,
         )
+        settled = {c.position: c.type for c in inferred}
         # Invalid rows need their row numbers, which only the single-threaded reader gives.
         reader = scanner.open(
             encoding=plan.encoding,
@@ -1086,13 +1112,13 @@ class FileReading:
             block_size=plan.block_size,
             use_threads=False,
         )
-        multiline = list(range(len(plan.columns))) if plan.multiline else []
         lines = _Lines(plan.header_lines + 1)
         pending: list[_InvalidRow] = []
         with scanner:
             try:
                 for raw in _read_ahead(reader):
-                    pending.extend(scanner.add(raw))
+                    invalid, converted = scanner.add(raw, settled)
+                    pending.extend(invalid)
                     for column in inferred:
                         seen = scanner.inference[column.position].result()
                         if seen != column.type:
@@ -1105,14 +1131,24 @@ class FileReading:
                             raise PlanDisproved(f"the empty column {position + 1} has values")
                     # As in _direct_cast: one column's blank lines were filtered before
                     # its values were inferred, not before they are converted.
-                    direct = {
+                    direct = set(converted) | {
                         c.position
                         for c in inferred
                         if plan.field_count > 1
+                        and c.position not in converted
                         and scanner.inference[c.position].casts_directly_to(c.type)
                     }
+                    block = pa.RecordBatch.from_arrays(
+                        [converted.get(i, raw.column(i)) for i in kept],
+                        names=[f"f{i}" for i in kept],
+                    )
+                    multiline = [
+                        k
+                        for k, c in enumerate(plan.columns)
+                        if plan.multiline and c.position not in converted
+                    ]
                     for out in _process_block(
-                        raw.select(kept),
+                        block,
                         plan,
                         numbers,
                         schema,

@@ -136,3 +136,41 @@ def test_date_format_is_strict() -> None:
     assert (
         out.reason("2026-01-03") == "'2026-01-03' does not match the format %d/%m/%Y (DD/MM/YYYY)"
     )
+
+
+@pytest.mark.parametrize(
+    ("first", "later", "converted"),
+    [
+        (["12", "3"], ["45", None, "-6"], [45, None, -6]),
+        (["12", "3"], ["007"], None),  # would be text
+        (["12", "3"], ["-0"], None),
+        (
+            ["1.5", "22.25"],
+            ["3.5", "-0.25", "7"],
+            [Decimal("3.50"), Decimal("-0.25"), Decimal("7.00")],
+        ),
+        (["1.5", "22.25"], ["1.230"], None),  # three places, though the cast would drop one
+        (["1.5", "22.25"], ["123.5"], None),  # precision 5
+        (["1.5", "22.25"], ["+1.5"], None),  # decided by the regexes
+        (["1.5", "22.25"], ["1e1"], None),  # double
+        (["1.5", "22.25"], ["05.5"], None),  # text
+        (["2026-01-03"], ["2026-02-01"], [dt.date(2026, 2, 1)]),
+        (["2026-01-03"], ["2026-02-01 10:00"], None),  # timestamp
+        (["2026-01-03 10:00"], ["2026-02-01"], [dt.datetime(2026, 2, 1)]),
+        (["2026-01-03 10:00+01:00"], ["2026-02-01 10:00"], None),  # offsets mixed: text
+        (["true", "false"], ["TRUE", "False"], [True, False]),
+        (["true", "false"], [" true"], None),
+        (["a"], ["b"], None),  # text needs no conversion
+    ],
+)
+def test_a_later_batch_is_converted_only_when_it_cannot_change_the_type(
+    first: list[str | None], later: list[str | None], converted: list[object] | None
+) -> None:
+    state = Inference()
+    state.update(pa.array(first, pa.string()))
+    ctype = state.result()
+    values = state.cast_within(pa.array(later, pa.string()), ctype)
+    assert (values.to_pylist() if values is not None else None) == converted
+    if values is not None:  # then updating could not have changed the type indeed
+        state.update(pa.array(later, pa.string()))
+        assert state.result() == ctype
