@@ -243,16 +243,17 @@ def _iceberg_type(trino_type: str) -> IcebergType | None:
 
 def replace_source_rows(
     config: PipelineConfig,
-    fs: pafs.S3FileSystem,
+    fs: pafs.FileSystem,
     table: str,
     parquet_key: str,
     source: str,
     written: TableFiles | None = None,
+    before_commit: Callable[[], object] | None = None,
 ) -> int | None:
-    """Makes `table` hold exactly the rows of the Parquet object `parquet_key` for `source`:
-    the files `written` (finished, not uploaded) when the table has the layout they were
-    written for, else files written now from the Parquet object. Returns the snapshot
-    committed."""
+    """Makes `table` hold exactly the rows of the Parquet file `parquet_key` (in `fs`) for
+    `source`: the files `written` (finished, not uploaded) when the table has the layout
+    they were written for, else files written now from the Parquet file. `before_commit`
+    waits for what must exist before the rows are visible. Returns the snapshot committed."""
     from pyiceberg.exceptions import CommitFailedException
     from pyiceberg.expressions import EqualTo
 
@@ -277,6 +278,12 @@ def replace_source_rows(
         if written is not None:  # not committed
             written.abort()
         raise
+    if before_commit is not None:
+        try:
+            before_commit()
+        except BaseException:
+            _delete(iceberg_table.io, data_files)  # not committed
+            raise
     attempt = 1
     while True:
         try:
@@ -301,7 +308,7 @@ def replace_source_rows(
 
 
 def _write_data_files(
-    table: Table, fs: pafs.S3FileSystem, parquet_key: str, source: str
+    table: Table, fs: pafs.FileSystem, parquet_key: str, source: str
 ) -> list[DataFile]:
     import pyarrow.parquet as pq
 

@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -293,7 +294,7 @@ def _write_and_register(
             yield rows
 
     fs = s3_filesystem(config)
-    with load_folder() as staging:
+    with load_folder() as staging, ThreadPoolExecutor(1, thread_name_prefix="upload") as uploads:
         table_files = TableFiles(layout, source, staging) if layout is not None else None
         try:
             raw_file = staging / "raw.parquet"
@@ -317,20 +318,31 @@ def _write_and_register(
             # same object.
             object_key = f"{table}/{object_name(path)}.{sha[:12]}.parquet"
             raw_key = f"{config.bucket}/raw/{object_key}"
-            upload(fs, raw_file, raw_key)
             progress(
                 source,
-                f"{plan.data_rows} rows read; s3://{raw_key} written; registering in "
+                f"{plan.data_rows} rows read; uploading s3://{raw_key}; registering in "
                 f"iceberg.{config.schema}.{table}",
                 started,
             )
+            # The raw zone's object is uploaded during the DDL and the table files' upload;
+            # the rows become visible only once it is there (the audit trail comes first).
+            raw_upload = uploads.submit(upload, fs, raw_file, raw_key)
             location = layout.location if layout is not None and layout.new else None
             prepare_table(trino, table, columns, source, plan.partition, location)
         except BaseException:
             if table_files is not None:
                 table_files.abort()  # nothing of them was committed
             raise
-        snapshot = replace_source_rows(config, fs, table, raw_key, source, table_files)
+        # A table changed meanwhile gets its files written again from the local copy.
+        snapshot = replace_source_rows(
+            config,
+            pafs.LocalFileSystem(),
+            table,
+            str(raw_file),
+            source,
+            table_files,
+            before_commit=raw_upload.result,
+        )
 
     # The rejects table is replaced for this file too, also when it now has none.
     reject_table = f"{table}__rejects"
