@@ -1,8 +1,11 @@
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
+import { s3Client } from "../../src/clients/s3.ts";
 import type { TrinoClient } from "../../src/clients/trino.ts";
 import { projectRoot } from "../../src/config/paths.ts";
 import { installedTools } from "../../src/install/installer.ts";
@@ -230,6 +233,65 @@ describe("CSV ingestion (direct)", () => {
     expect(tables.rows).toEqual([]);
   });
 
+  it("reads a large file once on its first rows' types; its Parquet lands in the raw zone", async () => {
+    // Above the size from which a file is read once (extract.SINGLE_PASS_FROM, 32 MB).
+    const file = join(raw, "large.csv");
+    writeFileSync(file, `${[...salesLines(400_000, 11)].join("\n")}\n`);
+    const result = await ingest(file);
+    expect(result.code, result.stderr).toBe(0);
+    const output = result.stdout + result.stderr;
+    expect(output).toContain("reading the file once");
+    expect(output).not.toContain("then writing again");
+    expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.large")).toBe(400_000);
+    expect(await scalar("SELECT count(DISTINCT order_id) FROM iceberg.lakehouse.large")).toBe(
+      400_000,
+    );
+    expect(
+      await scalar(
+        "SELECT data_rows FROM iceberg.lakehouse._ingest_log WHERE file_path = 'data/raw/large.csv'",
+      ),
+    ).toBe(400_000);
+    const settings = stack.settings();
+    const s3 = s3Client(settings);
+    try {
+      const listed = await s3.send(
+        new ListObjectsV2Command({ Bucket: settings.s3.bucket, Prefix: "raw/large/" }),
+      );
+      const keys = (listed.Contents ?? []).map((object) => object.Key);
+      // Named by the content's SHA-256, computed while the file was read.
+      const sha = createHash("sha256").update(readFileSync(file)).digest("hex");
+      expect(keys).toEqual([`raw/large/large.${sha.slice(0, 12)}.parquet`]);
+    } finally {
+      s3.destroy();
+    }
+  });
+
+  it("reads a large file twice when a late row breaks its first rows' types", async () => {
+    const file = join(raw, "late.csv");
+    const lines = [...salesLines(400_000, 12)];
+    // The last order's revenue needs more digits than any before it.
+    const last = (lines.at(-1) ?? "").split(",");
+    last[last.length - 1] = "123456789.50";
+    lines[lines.length - 1] = last.join(",");
+    writeFileSync(file, `${lines.join("\n")}\n`);
+    const result = await ingest(file);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout + result.stderr).toContain(
+      "column revenue is decimal(11,2), not decimal(6,2) as its first rows suggested: checking the types in every row, then writing again",
+    );
+    expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.late")).toBe(400_000);
+    expect(
+      await scalar(
+        "SELECT data_type FROM iceberg.information_schema.columns WHERE table_schema = 'lakehouse' AND table_name = 'late' AND column_name = 'revenue'",
+      ),
+    ).toBe("decimal(11,2)");
+    expect(
+      await scalar(
+        `SELECT CAST(revenue AS varchar) FROM iceberg.lakehouse.late WHERE order_id = ${last[0]}`,
+      ),
+    ).toBe("123456789.50");
+  });
+
   it("a load killed halfway (SIGKILL) and run again leaves every row exactly once", async () => {
     const file = join(raw, "killed.csv");
     writeFileSync(file, `${[...salesLines(200_000, 7)].join("\n")}\n`);
@@ -247,8 +309,8 @@ describe("CSV ingestion (direct)", () => {
     void exited.then(() => {
       running = false;
     });
-    // Kill it the moment its table exists: the Parquet is in the raw zone, the table was
-    // created, its data files are being written and nothing is committed yet.
+    // Kill it the moment its table exists: the file was read, the table created, the raw
+    // zone's object and the table's data files are being uploaded, nothing is committed yet.
     let killed = false;
     while (running && !killed) {
       const table = await trino.query("SHOW TABLES FROM iceberg.lakehouse LIKE 'killed'");
