@@ -373,7 +373,7 @@ class TableFiles:
             field.with_type(pa.string()) if field.type == pa.large_string() else field
             for field in schema_to_pyarrow(self._file_schema, include_field_ids=True)
         )
-        self._dictionary = dictionary_columns(self._target)
+        self._dictionary: list[str] | None = None  # decided on the first rows
         self._locations = load_location_provider(layout.location, layout.properties)
         self._uuid, self._counter = uuid.uuid4(), itertools.count(0)
         self._staging = staging
@@ -391,6 +391,8 @@ class TableFiles:
         shaped = _to_table_schema(
             pa.Table.from_batches([rows]), self._target, self._source, self._names
         )
+        if self._dictionary is None:
+            self._dictionary = dictionary_columns(shaped)
         for key, part in _by_partition(self.layout.spec, self.layout.schema, shaped):
             self._buffers.setdefault(key, []).append(part)
             self._buffered[key] = self._buffered.get(key, 0) + part.num_rows
@@ -485,7 +487,7 @@ class TableFiles:
             PyArrowFileIO().new_output(str(local)),
             self._file_schema,
             self.layout.properties,
-            self._dictionary,
+            self._dictionary or [],
         )
         partition = partition_key.partition if partition_key is not None else Record()
         return _OpenFile(path, local, writer, partition)
