@@ -9,6 +9,8 @@
  * 3. converts the same file to Parquet on local disk with plain pyarrow
  *    (pyarrow.csv.read_csv + pyarrow.parquet.write_table);
  * 4. prints MB/s of both, their ratio, and the ingest's peak memory.
+ *
+ * Airflow's scheduled scan of data/raw/ is paused meanwhile.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
@@ -16,6 +18,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DeleteObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { AirflowClient } from "../src/airflow/client.ts";
+import { INGEST_DAG } from "../src/airflow/ingest-via-airflow.ts";
 import { trinoClient } from "../src/bootstrap/bootstrap.ts";
 import { s3Client } from "../src/clients/s3.ts";
 import { loadSettings } from "../src/config/settings.ts";
@@ -26,6 +30,13 @@ const { values } = parseArgs({ options: { "size-mb": { type: "string", default: 
 const root = resolve(import.meta.dirname, "..");
 const settings = loadSettings();
 const python = installedTools(settings.paths.cache).python;
+
+// Airflow's every-minute scan of data/raw/ starts a task (seconds of CPU on two cores) at
+// random moments of a run: it is paused while the benchmark runs, and restored after.
+const airflow = new AirflowClient(settings);
+const dagPath = `/api/v2/dags/${INGEST_DAG}`;
+const { is_paused: wasPaused } = await airflow.request<{ is_paused: boolean }>("GET", dagPath);
+await airflow.request("PATCH", dagPath, { is_paused: true });
 
 const work = mkdtempSync(join(tmpdir(), "lakehouse-bench-"));
 const dataDir = join(work, "data");
@@ -139,4 +150,5 @@ try {
   s3.destroy();
 } finally {
   rmSync(work, { recursive: true, force: true });
+  if (!wasPaused) await airflow.request("PATCH", dagPath, { is_paused: false });
 }

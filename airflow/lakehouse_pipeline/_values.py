@@ -142,6 +142,8 @@ def _any_integer_leading_zero(column: pa.Array) -> bool:
 
 def _any_leading_zero(column: pa.Array) -> bool:
     """A value like 007 or -05.5 (0.5 and -0.5 are fine)."""
+    if not any(pc.any(pc.starts_with(column, zero)).as_py() for zero in ("0", "-0")):
+        return False  # the common case, decided by the cheapest test
     length = pc.binary_length(column)
     zero = pc.and_not(pc.starts_with(column, "0"), pc.starts_with(column, "0."))
     minus_zero = pc.and_not(pc.starts_with(column, "-0"), pc.starts_with(column, "-0."))
