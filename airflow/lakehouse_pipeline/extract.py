@@ -9,6 +9,11 @@ Two streaming passes over the file, never all of it in memory:
   planned types, vectorized per batch with pyarrow.compute; every row that does not fit
   becomes a :class:`Reject` with its exact physical line number.
 
+A large file can be read once instead (:func:`plan_file` with ``from_first_block``, then
+:func:`read_file`): its types come from the first block and every later batch is checked
+against them as pass 1 would infer them; :class:`PlanDisproved` says when it must be read
+twice after all. Both ways come to the same plan, rows and rejects.
+
 For every file, ``sum(accepted rows) + sum(rejects) == plan.data_rows``.
 
 File rules (see also ``_values`` for the value rules):
@@ -1167,7 +1172,7 @@ class FileReading:
                 raise _arrow_error(exc, plan.path, name, contract_ref) from None
             trailing = _trailing_invalid_rejects(pending, lines, plan)
             found = scanner.result(plan.block_size)
-        if found.multiline and not plan.multiline and budget.count:
+        if found.multiline and not plan.multiline and (budget.count or trailing):
             raise PlanDisproved("values with line breaks make the rejects' line numbers differ")
         budget.rows(found.data_rows)
         budget.add(trailing)

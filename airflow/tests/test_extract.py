@@ -666,6 +666,10 @@ def _orders(rows: int, late: dict[int, str] | None = None) -> str:
             {2900: '2900,2026-01-02,1.50,"two\nlines",', 2950: "2950,2026-01-02,1.50"},
             "values with line breaks",
         ),
+        (  # the ragged row is the file's last: after every batch
+            {2900: '2900,2026-01-02,1.50,"two\nlines",', 2999: "2999,2026-01-02,1.50"},
+            "values with line breaks",
+        ),
         ({2900: "2900,2026-01-02,1.50,n" + "x" * 10_000 + ","}, "longer than the first block"),
     ],
 )
