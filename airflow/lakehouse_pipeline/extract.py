@@ -124,12 +124,15 @@ class FilePlan:
     file_mtime_ns: int = 0
     contract: Contract | None = field(default=None, repr=False)
     sha256: str | None = None  # of the bytes pass 1 read, when asked for
-    #: Types (and the facts above) from the first block only; data_rows and sha256 unknown.
-    #: read_file verifies them as it reads the whole file (see FileReading).
-    provisional: bool = False
-    #: What the first block's values showed, per field: a provisional plan's read goes on
-    #: from there.
+    #: What the first block's values showed, per field, when the plan comes from it alone
+    #: (provisional): its read goes on from there.
     first_block: tuple[_values.Inference, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def provisional(self) -> bool:
+        """Types (and the facts above) from the first block only; data_rows and sha256
+        unknown. read_file verifies them as it reads the whole file (see FileReading)."""
+        return bool(self.first_block)
 
 
 @dataclass(frozen=True)
@@ -318,7 +321,6 @@ def plan_file(
         file_mtime_ns=stat.st_mtime_ns,
         contract=contract,
         sha256=scan.sha256,
-        provisional=provisional,
         first_block=tuple(scan.inference) if provisional else (),
     )
 
@@ -1185,7 +1187,7 @@ class FileReading:
             irregular_lines=found.irregular_lines,
             sha256=found.sha256,
             direct_cast=_direct_cast(plan.columns, plan.field_count, found.inference),
-            provisional=False,
+            first_block=(),
         )
 
 

@@ -152,7 +152,7 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
             return LoadResult(source, table, "unchanged", 0, 0, 0, None, time.monotonic() - started)
 
     try:
-        result, sha = _load(path, source, table, sha, trino, config, started, started_at)
+        result, sha = _load(_Job(path, source, table, sha, trino, config, started, started_at))
     except Exception as error:
         if sha is None:  # failed before pass 1 had read it all
             with contextlib.suppress(OSError):
@@ -197,18 +197,23 @@ class _Lineage:
         return [pa.repeat(value, rows) for value in self._values]
 
 
-def _load(
-    path: Path,
-    source: str,
-    table: str,
-    sha: str | None,
-    trino: Trino,
-    config: PipelineConfig,
-    started: float,
-    started_at: datetime,
-) -> tuple[LoadResult, str]:
-    """Loads the file; returns the result and the file's SHA-256 (`sha`, or computed while
-    the file is read when None).
+@dataclass(frozen=True)
+class _Job:
+    """One load of one file: what each of its stages needs."""
+
+    path: Path
+    source: str  # as the ledger and lineage name it
+    table: str
+    sha: str | None  # known before the load, or None: computed while the file is read
+    trino: Trino
+    config: PipelineConfig
+    started: float  # time.monotonic(), for the progress lines
+    started_at: datetime
+
+
+def _load(job: _Job) -> tuple[LoadResult, str]:
+    """Loads the file; returns the result and the file's SHA-256 (`job.sha`, or computed
+    while the file is read).
 
     A large file is read once, on the types of its first block, every row checked against
     them (extract.FileReading); when a later value breaks them, what was written is dropped
@@ -217,35 +222,21 @@ def _load(
     from .contract import load_contract
     from .extract import PlanDisproved, plan_file
 
-    contract = load_contract(contract_path(path, config.data_dir / "raw", table))
-    progress(source, "checking the header and the types", started)
-    plan = plan_file(
-        path, contract, display_name=source, hash_file=sha is None, from_first_block=True
-    )
-
-    def load(plan: FilePlan) -> tuple[LoadResult, str]:
-        return _write_and_register(
-            plan, contract, path, source, table, sha, trino, config, started, started_at
-        )
-
+    contract = load_contract(contract_path(job.path, job.config.data_dir / "raw", job.table))
+    progress(job.source, "checking the header and the types", job.started)
+    hash_file = job.sha is None
     try:
-        return load(plan)
+        plan = plan_file(job.path, contract, job.source, hash_file=hash_file, from_first_block=True)
+        return _write_and_register(job, contract, plan)
     except PlanDisproved as why:
-        progress(source, f"{why}: checking the types in every row, then writing again", started)
-        return load(plan_file(path, contract, display_name=source, hash_file=sha is None))
+        again = "checking the types in every row, then writing again"
+        progress(job.source, f"{why}: {again}", job.started)
+        plan = plan_file(job.path, contract, job.source, hash_file=hash_file)
+        return _write_and_register(job, contract, plan)
 
 
 def _write_and_register(
-    plan: FilePlan,
-    contract: Contract | None,
-    path: Path,
-    source: str,
-    table: str,
-    sha: str | None,
-    trino: Trino,
-    config: PipelineConfig,
-    started: float,
-    started_at: datetime,
+    job: _Job, contract: Contract | None, plan: FilePlan
 ) -> tuple[LoadResult, str]:
     """Reads the file with its plan, writes the raw zone and the table's files, registers
     them; raises PlanDisproved (before anything is committed) for a provisional plan."""
@@ -258,6 +249,10 @@ def _write_and_register(
     from .register import plan_for, prepare_table
     from .staging import load_folder
 
+    path, source, table, sha, trino, config = (
+        job.path, job.source, job.table, job.sha, job.trino, job.config
+    )  # fmt: skip
+    started, started_at = job.started, job.started_at
     columns = [(c.name, c.type.trino()) for c in plan.columns]
     # The table's data files are written along with the raw zone when the table's layout
     # after the load is known now (see iceberg_commit). An incompatible type fails here,

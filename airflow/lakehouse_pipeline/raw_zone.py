@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import itertools
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -69,43 +69,33 @@ def write_parquet(
     Each batch is encoded (and written) on a second thread while the caller produces the
     next (pyarrow releases the GIL): on two cores, 40% less time than one after the other.
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     rows = 0
     writing: Future[None] | None = None
-    with contextlib.ExitStack() as closing:
-        stream = closing.enter_context(fs.open_output_stream(key))
-        writer: pq.ParquetWriter | None = None
-
-        def open_writer(first: pa.RecordBatch) -> pq.ParquetWriter:
-            # No statistics: the raw zone is read whole (an audit trail, or to write a
-            # table's files again), never filtered; they cost a fifth of its encoding.
-            return closing.enter_context(
-                pq.ParquetWriter(
-                    stream,
-                    schema,
-                    compression="zstd",
-                    use_dictionary=dictionary_columns(first),
-                    write_statistics=False,
-                )
-            )
-
-        # Entered after the writer, so a write in flight finishes before it closes.
-        encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
-        for batch in batches:
-            if batch.num_rows:
-                if writer is None:
-                    writer = open_writer(batch)
-                    closing.enter_context(encoder)
-                if writing is not None:
-                    writing.result()  # one batch in flight: memory stays bounded
-                writing = encoder.submit(writer.write_batch, batch)
-                rows += batch.num_rows
+    batches = (batch for batch in batches if batch.num_rows)
+    first = next(batches, None)  # the sample for the dictionaries
+    # No statistics: the raw zone is read whole (an audit trail, or to write a table's
+    # files again), never filtered; they cost a fifth of its encoding.
+    with (
+        fs.open_output_stream(key) as stream,
+        pq.ParquetWriter(
+            stream,
+            schema,
+            compression="zstd",
+            use_dictionary=dictionary_columns(first) if first is not None else [],
+            write_statistics=False,
+        ) as writer,
+        # Innermost, so a write in flight finishes before the writer closes.
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet") as encoder,
+    ):
+        for batch in itertools.chain([first] if first is not None else [], batches):
+            if writing is not None:
+                writing.result()  # one batch in flight: memory stays bounded
+            writing = encoder.submit(writer.write_batch, batch)
+            rows += batch.num_rows
         if writing is not None:
             writing.result()
-        if writer is None:  # no rows: a file with the schema only
-            open_writer(pa.RecordBatch.from_pylist([], schema=schema))
     return rows
 
 
