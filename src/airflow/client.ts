@@ -1,4 +1,5 @@
 import type { Settings } from "../config/settings.ts";
+import { httpUrl } from "../services/addresses.ts";
 
 /** A task instance as the REST API reports it. */
 export interface TaskInstance {
@@ -25,7 +26,7 @@ export class AirflowClient {
   readonly baseUrl: string;
 
   constructor(private readonly settings: Settings) {
-    this.baseUrl = `http://${settings.bindHost}:${settings.ports.AIRFLOW_PORT}`;
+    this.baseUrl = httpUrl(settings, "airflow-apiserver");
   }
 
   private async login(): Promise<string> {

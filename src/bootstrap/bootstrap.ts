@@ -3,9 +3,10 @@ import type { Reporter } from "../cli/reporter.ts";
 import { s3Client } from "../clients/s3.ts";
 import { quoteIdentifier, TrinoClient } from "../clients/trino.ts";
 import type { Settings } from "../config/settings.ts";
+import { httpUrl } from "../services/addresses.ts";
 
 export function trinoClient(s: Settings): TrinoClient {
-  return new TrinoClient(`http://${s.bindHost}:${s.ports.TRINO_PORT}`, {
+  return new TrinoClient(httpUrl(s, "trino"), {
     catalog: s.trino.catalog,
     schema: s.trino.schema,
   });

@@ -7,6 +7,7 @@ import { envFile } from "../config/paths.ts";
 import { loadSettings, type Settings } from "../config/settings.ts";
 import { install, isFullyInstalled } from "../install/installer.ts";
 import { type FileOutcome, ingestDirect, rawFiles } from "../pipeline/direct-ingest.ts";
+import { stageBuildCertificates } from "../runtime/docker/build-ca.ts";
 import {
   compose,
   composeAvailable,
@@ -64,6 +65,8 @@ function chooseMode(options: CommandOptions): "native" | "docker" {
  * project's containers do (running or stopped), unless a flag says.
  */
 function existingMode(s: Settings, options: CommandOptions): "native" | "docker" {
+  // Inside the compose network (the DAG's dashboard refresh) the stack is docker mode's.
+  if (s.view === "container") return "docker";
   const flagged = modeFromFlags(options);
   if (flagged === "docker") {
     const missing = composeAvailable();
@@ -157,9 +160,19 @@ export const commands: Record<string, Command> = {
         );
       if (!options.docker)
         reporter.info("A Docker engine answers: using docker compose (--native to avoid).");
+      const cas = stageBuildCertificates(s);
+      if (cas.length)
+        reporter.info(dim(`Image builds trust this host's added CAs: ${cas.join(", ")}`));
+      reporter.info(
+        "Building the images that are missing or out of date, then starting the containers:",
+      );
+      const started = Date.now();
       const code = await compose(s, "up", "--detach", "--build", "--wait");
       if (code !== 0)
         throw new UserError(`docker compose up failed (exit ${code}); see: docker compose logs`);
+      reporter.info(
+        dim(`All containers healthy after ${((Date.now() - started) / 1000).toFixed(1)}s.`),
+      );
       await bootstrap(s, reporter);
       await landRawZoneAndProvision(s, "docker");
       printWhereToLook(s, "docker compose logs SERVICE");
@@ -269,16 +282,18 @@ export const commands: Record<string, Command> = {
 
   async reset(options) {
     const s = loadSettings();
+    const docker = existingMode(s, options) === "docker";
+    const where = docker ? `the compose volumes and ${s.paths.state}` : s.paths.state;
     if (!options.yes) {
       if (!process.stdin.isTTY) {
         process.stderr.write(
-          `${red("error:")} reset deletes all data in ${s.paths.state}; pass --yes to confirm.\n`,
+          `${red("error:")} reset deletes all data in ${where}; pass --yes to confirm.\n`,
         );
         return 2;
       }
       const rl = createInterface({ input: process.stdin, output: process.stdout });
       const answer = await rl.question(
-        `${yellow("This stops the stack and deletes every table, object and log in")} ${s.paths.state}. Type "reset" to confirm: `,
+        `${yellow("This stops the stack and deletes every table, object and log in")} ${where}. Type "reset" to confirm: `,
       );
       rl.close();
       if (answer.trim() !== "reset") {
@@ -286,10 +301,14 @@ export const commands: Record<string, Command> = {
         return 1;
       }
     }
-    await new NativeRuntime(s, reporter).down();
+    if (docker) {
+      // The containers and their named volumes: the databases, the object store, the logs.
+      const code = await compose(s, "down", "--volumes", "--remove-orphans");
+      if (code !== 0) throw new UserError(`docker compose down failed (exit ${code})`);
+    } else await new NativeRuntime(s, reporter).down();
     rmSync(s.paths.state, { recursive: true, force: true });
     reporter.info(
-      `Deleted ${s.paths.state}. Your CSV files in ${s.paths.data} and ${s.paths.envFile} are kept.`,
+      `Deleted ${where}. Your CSV files in ${s.paths.data} and ${s.paths.envFile} are kept.`,
     );
     return 0;
   },

@@ -96,10 +96,15 @@ const schema = z.object({
     .string()
     .regex(/^\d+(ms|s|m|h|d)$/, "must be a duration such as 7d or 12h")
     .default("7d"),
+  // Set only inside the compose network (docker-compose.yml): addresses are then
+  // container names (src/services/addresses.ts), and the stack is docker mode's.
+  LAKEHOUSE_VIEW: z.enum(["host", "container"]).default("host"),
 });
 
 export interface Settings {
   bindHost: string;
+  /** Where this process runs, for the address book: the host or the compose network. */
+  view: "host" | "container";
   ports: Record<PortName, number>;
   postgres: { user: string; password: Secret; catalogDatabase: string };
   valkey: { password: Secret };
@@ -201,6 +206,7 @@ export function loadSettings(options: { env?: Env; createSecrets?: boolean } = {
   }
   return {
     bindHost: s.LAKEHOUSE_BIND_HOST,
+    view: s.LAKEHOUSE_VIEW,
     ports,
     postgres: { user: s.POSTGRES_USER, password: s.POSTGRES_PASSWORD, catalogDatabase: "iceberg" },
     valkey: { password: s.VALKEY_PASSWORD },

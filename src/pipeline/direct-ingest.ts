@@ -5,13 +5,14 @@ import { dim, type Reporter } from "../cli/reporter.ts";
 import { UserError } from "../cli/user-error.ts";
 import type { Settings } from "../config/settings.ts";
 import { installedTools } from "../install/installer.ts";
+import { httpUrl } from "../services/addresses.ts";
 
 /** The environment the Python pipeline reads its connections from (lakehouse_pipeline/config.py). */
 export function pipelineEnv(s: Settings): Record<string, string> {
   return {
-    LAKEHOUSE_TRINO_URL: `http://127.0.0.1:${s.ports.TRINO_PORT}`,
-    LAKEHOUSE_CATALOG_URL: `http://127.0.0.1:${s.ports.ICEBERG_REST_PORT}`,
-    LAKEHOUSE_S3_ENDPOINT: `http://127.0.0.1:${s.ports.SEAWEEDFS_S3_PORT}`,
+    LAKEHOUSE_TRINO_URL: httpUrl(s, "trino"),
+    LAKEHOUSE_CATALOG_URL: httpUrl(s, "iceberg-rest"),
+    LAKEHOUSE_S3_ENDPOINT: httpUrl(s, "seaweedfs-s3"),
     S3_ACCESS_KEY: s.s3.accessKey.reveal(),
     S3_SECRET_KEY: s.s3.secretKey.reveal(),
     S3_REGION: s.s3.region,

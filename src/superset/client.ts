@@ -1,4 +1,5 @@
 import type { Settings } from "../config/settings.ts";
+import { httpUrl } from "../services/addresses.ts";
 
 export class SupersetApiError extends Error {}
 
@@ -11,7 +12,7 @@ export class SupersetClient {
   private auth: { token: string; csrf: string; cookie: string } | undefined;
 
   constructor(private readonly settings: Settings) {
-    this.baseUrl = `http://${settings.bindHost}:${settings.ports.SUPERSET_PORT}`;
+    this.baseUrl = httpUrl(settings, "superset");
   }
 
   private async login(): Promise<{ token: string; csrf: string; cookie: string }> {

@@ -21,10 +21,27 @@ export function composeArgs(s: Settings, ...command: string[]): string[] {
   ];
 }
 
+/**
+ * What docker-compose.yml reads from the environment besides .env: which .env and data
+ * folder the Airflow containers mount (the CLI's refresh reads the same .env), and the
+ * user they run as, so files they write into data/ are yours.
+ */
+export function composeEnv(s: Settings): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    LAKEHOUSE_ENV_FILE: s.paths.envFile,
+    LAKEHOUSE_DATA_DIR: s.paths.data,
+    AIRFLOW_UID: process.env.AIRFLOW_UID ?? String(process.getuid?.() ?? 50000),
+  };
+}
+
 /** Runs `docker compose …` with its own progress output on the terminal; resolves to its exit code. */
 export function compose(s: Settings, ...command: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn("docker", composeArgs(s, ...command), { stdio: "inherit" });
+    const child = spawn("docker", composeArgs(s, ...command), {
+      stdio: "inherit",
+      env: composeEnv(s),
+    });
     child.once("error", reject);
     child.once("exit", (code) => resolve(code ?? 1));
   });
@@ -50,6 +67,7 @@ export function composeAvailable(): string | undefined {
 export function composeProjectExists(s: Settings): boolean {
   try {
     const ids = execFileSync("docker", composeArgs(s, "ps", "--all", "--quiet"), {
+      env: composeEnv(s),
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],
       timeout: 10_000,
@@ -63,6 +81,7 @@ export function composeProjectExists(s: Settings): boolean {
 /** The containers as Compose reports them: `docker compose ps --all --format json`. */
 export function composePs(s: Settings): string {
   return execFileSync("docker", composeArgs(s, "ps", "--all", "--format", "json"), {
+    env: composeEnv(s),
     encoding: "utf8",
     timeout: 30_000,
   });

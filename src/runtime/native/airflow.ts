@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { type Settings, settingsEnv } from "../../config/settings.ts";
 import type { InstalledTools } from "../../install/installer.ts";
 import { pipelineEnv } from "../../pipeline/direct-ingest.ts";
+import { authority, httpUrl } from "../../services/addresses.ts";
 import { queryText } from "./postgres.ts";
 import type { ProcessSpec } from "./process-spec.ts";
 import { runSetupCommand } from "./run-setup-command.ts";
@@ -21,8 +22,8 @@ const passwordsFile = (s: Settings) => join(airflowHome(s), "simple_auth_manager
  * docker-compose.yml sets the same keys with container hostnames.
  */
 export function airflowEnv(s: Settings): Record<string, string> {
-  const pg = `${s.postgres.user}:${encodeURIComponent(s.postgres.password.reveal())}@127.0.0.1:${s.ports.POSTGRES_PORT}/airflow`;
-  const api = `http://127.0.0.1:${s.ports.AIRFLOW_PORT}`;
+  const pg = `${s.postgres.user}:${encodeURIComponent(s.postgres.password.reveal())}@${authority(s, "postgres")}/airflow`;
+  const api = httpUrl(s, "airflow-apiserver");
   return {
     ...pipelineEnv(s),
     // The dashboards' refresh step runs `lakehouse dashboards` with these same settings.
@@ -40,7 +41,7 @@ export function airflowEnv(s: Settings): Record<string, string> {
     AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS: `${s.airflow.adminUser}:admin`,
     AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE: passwordsFile(s),
     AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: `postgresql+psycopg2://${pg}`,
-    AIRFLOW__CELERY__BROKER_URL: `redis://:${encodeURIComponent(s.valkey.password.reveal())}@127.0.0.1:${s.ports.VALKEY_PORT}/0`,
+    AIRFLOW__CELERY__BROKER_URL: `redis://:${encodeURIComponent(s.valkey.password.reveal())}@${authority(s, "valkey")}/0`,
     AIRFLOW__CELERY__RESULT_BACKEND: `db+postgresql+psycopg2://${pg}`,
     AIRFLOW__CELERY__WORKER_CONCURRENCY: String(s.airflow.workerConcurrency),
     AIRFLOW__CELERY__FLOWER_HOST: s.bindHost,
@@ -56,13 +57,13 @@ export function airflowEnv(s: Settings): Record<string, string> {
     AIRFLOW__API_AUTH__JWT_SECRET: s.airflow.apiSecret.reveal(),
     AIRFLOW__LOGGING__BASE_LOG_FOLDER: join(airflowHome(s), "logs"),
     // Connections for DAGs of your own (the lakehouse's DAGs read LAKEHOUSE_* above).
-    AIRFLOW_CONN_LAKEHOUSE_TRINO: `trino://lakehouse@127.0.0.1:${s.ports.TRINO_PORT}/${s.trino.catalog}/${s.trino.schema}`,
+    AIRFLOW_CONN_LAKEHOUSE_TRINO: `trino://lakehouse@${authority(s, "trino")}/${s.trino.catalog}/${s.trino.schema}`,
     AIRFLOW_CONN_LAKEHOUSE_S3: JSON.stringify({
       conn_type: "aws",
       login: s.s3.accessKey.reveal(),
       password: s.s3.secretKey.reveal(),
       extra: {
-        endpoint_url: `http://127.0.0.1:${s.ports.SEAWEEDFS_S3_PORT}`,
+        endpoint_url: httpUrl(s, "seaweedfs-s3"),
         region_name: s.s3.region,
       },
     }),

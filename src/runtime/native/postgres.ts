@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Settings } from "../../config/settings.ts";
 import type { InstalledTools } from "../../install/installer.ts";
+import { hostAddress } from "../../services/addresses.ts";
 import { isRoot, lookupUser } from "./os-user.ts";
 import type { ProcessSpec } from "./process-spec.ts";
 
@@ -128,7 +129,7 @@ async function psql(
   const { stdout } = await run(
     join(tools.postgresBin, "psql"),
     [
-      ...["--host", s.bindHost, "--port", String(s.ports.POSTGRES_PORT)],
+      ...["--host", hostAddress(s), "--port", String(s.ports.POSTGRES_PORT)],
       ...["--username", s.postgres.user, "--dbname", database, "--no-psqlrc", ...args],
     ],
     { env: { ...process.env, PGPASSWORD: s.postgres.password.reveal() } },

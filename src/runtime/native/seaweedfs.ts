@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Settings } from "../../config/settings.ts";
 import type { InstalledTools } from "../../install/installer.ts";
+import { authority, hostAddress } from "../../services/addresses.ts";
 import type { ProcessSpec } from "./process-spec.ts";
 
 /** Every weed server also opens gRPC on its HTTP port + 10000 (weed's own convention). */
@@ -17,8 +18,9 @@ export function seaweedfsProcesses(
 ): Record<string, ProcessSpec> {
   const home = join(s.paths.state, "seaweedfs");
   const ip = s.bindHost;
-  const local = "127.0.0.1";
-  const master = `${local}:${s.ports.SEAWEEDFS_MASTER_PORT}`;
+  // What the servers announce and dial: the address they listen on.
+  const local = hostAddress(s);
+  const master = authority(s, "seaweedfs-master");
   const common = (name: string, port: number) => [
     `-ip.bind=${ip}`,
     `-port=${port}`,
@@ -88,7 +90,7 @@ export function seaweedfsProcesses(
       args: [
         "s3",
         ...common("s3", s.ports.SEAWEEDFS_S3_PORT),
-        `-filer=${local}:${s.ports.SEAWEEDFS_FILER_PORT}`,
+        `-filer=${authority(s, "seaweedfs-filer")}`,
         // Its built-in Iceberg and Lance endpoints would take 8181 and 9101: off.
         "-port.iceberg=0",
         "-port.lance=0",

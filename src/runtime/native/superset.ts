@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Settings } from "../../config/settings.ts";
 import type { InstalledTools } from "../../install/installer.ts";
+import { authority } from "../../services/addresses.ts";
 import type { ProcessSpec } from "./process-spec.ts";
 import { runSetupCommand } from "./run-setup-command.ts";
 
@@ -16,8 +17,8 @@ export function supersetEnv(s: Settings): Record<string, string> {
     SUPERSET_SECRET_KEY: s.superset.secretKey.reveal(),
     SUPERSET_ADMIN_PASSWORD: s.superset.adminPassword.reveal(),
     SUPERSET_DATA_CACHE_SECONDS: String(s.superset.dataCacheSeconds),
-    SUPERSET_DATABASE_URI: `postgresql+psycopg2://${s.postgres.user}:${password(s.postgres.password)}@127.0.0.1:${s.ports.POSTGRES_PORT}/superset`,
-    SUPERSET_REDIS_URL: `redis://:${password(s.valkey.password)}@127.0.0.1:${s.ports.VALKEY_PORT}/1`,
+    SUPERSET_DATABASE_URI: `postgresql+psycopg2://${s.postgres.user}:${password(s.postgres.password)}@${authority(s, "postgres")}/superset`,
+    SUPERSET_REDIS_URL: `redis://:${password(s.valkey.password)}@${authority(s, "valkey")}/1`,
     LAKEHOUSE_TRINO_SQLALCHEMY_URI: supersetTrinoUri(s),
     FLASK_APP: "superset.app:create_app()",
   };
@@ -28,8 +29,8 @@ export function supersetEnv(s: Settings): Record<string, string> {
  * natively, by its service name inside the compose network.
  */
 export function supersetTrinoUri(s: Settings, mode: "native" | "docker" = "native"): string {
-  const address = mode === "docker" ? "trino:8080" : `127.0.0.1:${s.ports.TRINO_PORT}`;
-  return `trino://superset@${address}/iceberg/${s.trino.schema}`;
+  const address = authority(s, "trino", mode === "docker" ? "container" : "host");
+  return `trino://superset@${address}/${s.trino.catalog}/${s.trino.schema}`;
 }
 
 /**

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Settings } from "../../config/settings.ts";
 import type { InstalledTools } from "../../install/installer.ts";
+import { hostAddress, httpUrl } from "../../services/addresses.ts";
 import type { ProcessSpec } from "./process-spec.ts";
 
 /**
@@ -43,9 +44,9 @@ export function trinoProcess(s: Settings, tools: InstalledTools): ProcessSpec {
     env: {
       TRINO_HTTP_PORT: String(s.ports.TRINO_PORT),
       TRINO_BIND_IP: s.bindHost,
-      TRINO_INTERNAL_ADDRESS: "127.0.0.1",
-      ICEBERG_REST_URI: `http://127.0.0.1:${s.ports.ICEBERG_REST_PORT}`,
-      S3_ENDPOINT: `http://127.0.0.1:${s.ports.SEAWEEDFS_S3_PORT}`,
+      TRINO_INTERNAL_ADDRESS: hostAddress(s),
+      ICEBERG_REST_URI: httpUrl(s, "iceberg-rest"),
+      S3_ENDPOINT: httpUrl(s, "seaweedfs-s3"),
       S3_REGION: s.s3.region,
       S3_ACCESS_KEY: s.s3.accessKey.reveal(),
       S3_SECRET_KEY: s.s3.secretKey.reveal(),
