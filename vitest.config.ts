@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects named by cost: `unit` needs nothing running; `integration` installs and
-// starts the real native stack (PostgreSQL, Valkey, SeaweedFS, Iceberg REST, Trino).
+// Projects named by cost: `unit` needs nothing running; `integration` installs and starts
+// the real native stack; `integration-docker` builds and starts the compose stack.
 export default defineConfig({
   test: {
     reporters: ["default", "./tests/summary-reporter.ts"],
@@ -16,7 +16,26 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["tests/integration/**/*.test.ts"],
+          exclude: ["tests/integration/docker-stack.test.ts"],
+          env: { LAKEHOUSE_TEST_RUNTIME: "native" },
           // One stack on fixed ports: files run one after another, never in parallel.
+          fileParallelism: false,
+          testTimeout: 15 * 60_000,
+          hookTimeout: 60 * 60_000,
+        },
+      },
+      {
+        // The same suites against the compose stack (tests/integration/harness.ts), plus
+        // what only docker mode has. Run after the native suites (package.json): one stack
+        // at a time on two cores.
+        test: {
+          name: "integration-docker",
+          include: [
+            "tests/integration/docker-stack.test.ts",
+            "tests/integration/airflow.test.ts",
+            "tests/integration/superset.test.ts",
+          ],
+          env: { LAKEHOUSE_TEST_RUNTIME: "docker" },
           fileParallelism: false,
           testTimeout: 15 * 60_000,
           hookTimeout: 60 * 60_000,

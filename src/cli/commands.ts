@@ -92,6 +92,24 @@ async function landRawZoneAndProvision(s: Settings, mode: "native" | "docker"): 
 }
 
 async function provisionWithProgress(s: Settings, mode: "native" | "docker"): Promise<void> {
+  if (mode === "docker" && s.view === "host") {
+    // Where the DAG's refresh runs, so the two share the provisioning lock (a folder in
+    // the Airflow containers' state volume) and reach Superset and Trino alike.
+    const code = await compose(
+      s,
+      "exec",
+      "-T",
+      "airflow-worker",
+      "sh",
+      "-c",
+      "exec $LAKEHOUSE_DASHBOARDS_COMMAND",
+    );
+    if (code !== 0)
+      throw new UserError(
+        `provisioning the dashboards failed (exit ${code}); see the lines above and: lakehouse logs superset`,
+      );
+    return;
+  }
   const done = reporter.step("Provisioning Superset datasets and dashboards");
   const result = await provisionDashboards(s, mode);
   done(
@@ -199,11 +217,6 @@ export const commands: Record<string, Command> = {
       ? await ingestDirect(s, options.args, reporter)
       : await ingestViaAirflow(s, options.args, reporter);
     printOutcomes(s, outcomes);
-    // Natively the DAG's last task refreshes the dashboards; the Airflow image has no
-    // Node.js to run that, so in docker mode this command does it once the rows are in.
-    const loaded = outcomes.some((o) => o.status === "loaded");
-    if (!options.direct && loaded && existingMode(s, { args: [] }) === "docker")
-      await provisionWithProgress(s, "docker");
     return outcomes.some((o) => o.status === "failed") ? 1 : 0;
   },
 

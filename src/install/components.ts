@@ -1,13 +1,13 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { projectRoot } from "../config/paths.ts";
 import type { Component } from "./component.ts";
 import { downloadVerified } from "./download.ts";
 import { findJdk } from "./toolchain.ts";
-import { mavenUrl, VERSIONS } from "./versions.ts";
+import { mavenUrl, SEAWEEDFS_BUILD_MODULE, VERSIONS } from "./versions.ts";
 
 const run = promisify(execFile);
 
@@ -83,9 +83,9 @@ export const icebergRest: Component = {
 };
 
 /**
- * SeaweedFS's `weed`, built from the Go module proxy. `go install …@version` refuses the
- * module because its go.mod has `replace` lines, so we build from a tiny wrapper module
- * that repeats them. CGO is off: a static binary needs no system libraries.
+ * SeaweedFS's `weed`, built from the Go module proxy through the wrapper module
+ * services/seaweedfs/go.mod (its image builds from the same). CGO is off: a static binary
+ * needs no system libraries.
  */
 export const seaweedfs: Component = {
   name: "SeaweedFS",
@@ -95,20 +95,7 @@ export const seaweedfs: Component = {
     const module = "github.com/seaweedfs/seaweedfs";
     const work = join(dir, "build");
     await run("mkdir", ["-p", work]);
-    writeFileSync(
-      join(work, "go.mod"),
-      [
-        "module lakehouse/weed-build",
-        "",
-        "go 1.26",
-        "",
-        `require ${module} ${VERSIONS.seaweedfs}`,
-        "",
-        // Copied from SeaweedFS's own go.mod at this version.
-        "replace github.com/tyler-smith/go-bip39 => github.com/cosmos/go-bip39 v1.0.0",
-        "",
-      ].join("\n"),
-    );
+    copyFileSync(SEAWEEDFS_BUILD_MODULE, join(work, "go.mod"));
     // Private module and build caches, deleted after the build: they hold about 4 GB for
     // this one binary, which should not stay behind in the user's Go caches.
     const env = {

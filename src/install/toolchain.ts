@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { MIN_JAVA } from "./versions.ts";
+import { MIN_JAVA, VERSIONS } from "./versions.ts";
 
 /** Finds an executable on PATH. */
 export function which(name: string): string | undefined {
@@ -45,13 +45,18 @@ export function findJdk(env = process.env): Jdk | undefined {
     .sort((a, b) => b.major - a.major)[0];
 }
 
-/** The directory holding PostgreSQL's server programs (initdb, postgres): the newest installed. */
+/**
+ * The directory holding PostgreSQL's server programs (initdb, postgres): the pinned major
+ * version (versions.env, the one docker mode runs) when installed, else the newest.
+ */
 export function findPostgresBin(): string | undefined {
   const root = "/usr/lib/postgresql";
   if (existsSync(root)) {
+    const rank = (v: string) =>
+      v === VERSIONS.postgresMajor ? Number.MAX_SAFE_INTEGER : Number(v);
     const versions = readdirSync(root)
       .filter((v) => existsSync(join(root, v, "bin", "initdb")))
-      .sort((a, b) => Number(b) - Number(a));
+      .sort((a, b) => rank(b) - rank(a));
     if (versions[0]) return join(root, versions[0], "bin");
   }
   const initdb = which("initdb");

@@ -1,29 +1,20 @@
-import { execFile } from "node:child_process";
 import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AirflowClient } from "../../src/airflow/client.ts";
 import { INGEST_DAG } from "../../src/airflow/ingest-via-airflow.ts";
 import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
-import type { Reporter } from "../../src/cli/reporter.ts";
 import type { TrinoClient } from "../../src/clients/trino.ts";
-import { projectRoot } from "../../src/config/paths.ts";
-import { installedTools } from "../../src/install/installer.ts";
-import { airflowEnv } from "../../src/runtime/native/airflow.ts";
-import { NativeRuntime } from "../../src/runtime/native/native-runtime.ts";
-import { processTree, Supervisor } from "../../src/runtime/native/supervisor.ts";
+import { Supervisor } from "../../src/runtime/native/supervisor.ts";
 import { salesLines } from "../../src/sample/sales.ts";
-import { TestStack } from "./harness.ts";
+import { RUNTIME, TestStack } from "./harness.ts";
 
-const exec = promisify(execFile);
 const stack = new TestStack();
 const dataDir = join(stack.dir, "data");
 const raw = join(dataDir, "raw");
 stack.env.LAKEHOUSE_DATA_DIR = dataDir;
 let trino: TrinoClient;
 
-const quiet: Reporter = { info() {}, warn() {}, step: () => () => {}, progress() {} };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function scalar<T>(sql: string): Promise<T> {
@@ -68,20 +59,16 @@ afterAll(async () => {
 
 describe("Airflow: the DAGs", () => {
   it("every DAG file imports cleanly, without loading the pipeline's heavy modules", async () => {
-    const s = stack.settings();
     const script = `
 import json, sys
 from airflow.models.dagbag import DagBag
-bag = DagBag(${JSON.stringify(join(projectRoot, "airflow", "dags"))})
+bag = DagBag(${JSON.stringify(stack.dagsFolder())})
 print(json.dumps({
   "errors": {k: str(v) for k, v in bag.import_errors.items()},
   "dags": {d.dag_id: {"tasks": sorted(d.task_ids), "doc": bool(d.doc_md)} for d in bag.dags.values()},
   "heavy": sorted(m for m in ("pyarrow", "trino", "lakehouse_pipeline.extract") if m in sys.modules),
 }))`;
-    const { stdout } = await exec(installedTools(s.paths.cache).python, ["-c", script], {
-      env: { ...process.env, ...airflowEnv(s) },
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    const stdout = await stack.airflowPython(script);
     const report = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}");
     expect(report.errors).toEqual({});
     expect(report.dags).toEqual({
@@ -159,15 +146,14 @@ print(json.dumps({
       if (Date.now() > deadline) throw new Error("the load never reached registration");
       await sleep(50);
     }
-    const worker = new Supervisor(s.paths.state).runningPid("airflow-worker");
-    expect(worker).toBeDefined();
     // As when its machine or container dies: the worker and every process under it,
     // including the task, which Airflow runs in a process group of its own.
-    for (const pid of processTree(worker as number)) process.kill(pid, "SIGKILL");
+    await stack.killWorker();
     await sleep(2000);
-    expect(new Supervisor(s.paths.state).runningPid("airflow-worker")).toBeUndefined();
-    // Bring it back, as `lakehouse up` would (only what is not running is started).
-    await new NativeRuntime(s, quiet).up();
+    if (RUNTIME === "native")
+      expect(new Supervisor(s.paths.state).runningPid("airflow-worker")).toBeUndefined();
+    // Back as `lakehouse up` brings it natively, by Compose's restart policy in docker mode.
+    expect(await stack.workerBack()).toBeGreaterThan(0);
 
     const result = await ingest;
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);

@@ -2,16 +2,33 @@ import { execFile } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { AirflowClient } from "../../src/airflow/client.ts";
 import { INGEST_DAG } from "../../src/airflow/ingest-via-airflow.ts";
 import { loadSettings, PORT_DEFAULTS, type Settings } from "../../src/config/settings.ts";
+import { installedTools } from "../../src/install/installer.ts";
+import { airflowEnv } from "../../src/runtime/native/airflow.ts";
+import { processTree, Supervisor } from "../../src/runtime/native/supervisor.ts";
 
 const root = resolve(import.meta.dirname, "../..");
+const execFileAsync = promisify(execFile);
+
+/**
+ * The runtime the integration suite runs against: the same test files serve both, and
+ * vitest's projects choose (vitest.config.ts). Docker mode's stack is the compose project
+ * `lakehouse-test`, so a developer's own `lakehouse` containers and volumes are left alone.
+ */
+export const RUNTIME: "native" | "docker" =
+  process.env.LAKEHOUSE_TEST_RUNTIME === "docker" ? "docker" : "native";
+const COMPOSE_PROJECT = "lakehouse-test";
+
+/** Commands that act on one stack: the harness always names its runtime. */
+const STACK_COMMANDS = new Set(["up", "down", "status", "logs", "reset", "dashboards"]);
 
 /**
  * An isolated install for tests: its own state folder, .env and ports (the defaults
- * + 20000), so tests never touch a stack a developer runs on the default ports. The
- * install cache is shared, as it would be on a real machine.
+ * + 20000 natively, + 21000 in docker mode), so tests never touch a stack a developer
+ * runs on the default ports. The install cache is shared, as it would be on a real machine.
  */
 export class TestStack {
   readonly dir = mkdtempSync(join(tmpdir(), "lakehouse-it-"));
@@ -20,12 +37,14 @@ export class TestStack {
   constructor(overrides: Record<string, string> = {}) {
     // mkdtemp makes a private folder; PostgreSQL's own account must traverse it.
     chmodSync(this.dir, 0o755);
+    const offset = RUNTIME === "docker" ? 21_000 : 20_000;
     const ports = Object.fromEntries(
-      Object.entries(PORT_DEFAULTS).map(([name, port]) => [name, String(port + 20_000)]),
+      Object.entries(PORT_DEFAULTS).map(([name, port]) => [name, String(port + offset)]),
     );
     this.env = {
       LAKEHOUSE_HOME: join(this.dir, "state"),
       LAKEHOUSE_ENV_FILE: join(this.dir, ".env"),
+      ...(RUNTIME === "docker" ? { COMPOSE_PROJECT_NAME: COMPOSE_PROJECT } : {}),
       ...ports,
       ...overrides,
     };
@@ -40,10 +59,14 @@ export class TestStack {
     args: string[],
     extraEnv: Record<string, string> = {},
   ): Promise<{ code: number; stdout: string; stderr: string }> {
+    const [command] = args;
+    const named = args.includes("--native") || args.includes("--docker");
+    const full =
+      command && STACK_COMMANDS.has(command) && !named ? [...args, `--${RUNTIME}`] : args;
     return new Promise((done) => {
       execFile(
         join(root, "lakehouse"),
-        args,
+        full,
         {
           env: { ...process.env, ...this.env, ...extraEnv },
           maxBuffer: 64 * 1024 * 1024,
@@ -75,8 +98,73 @@ export class TestStack {
     await airflow.request("PATCH", `/api/v2/dags/${INGEST_DAG}`, { is_paused: true });
   }
 
+  /**
+   * Kills the Celery worker as its machine or container dying would: the worker and every
+   * process under it, the running task included.
+   */
+  async killWorker(): Promise<void> {
+    if (RUNTIME === "docker") {
+      // Everything in the container but its init, which then exits with the worker: a
+      // crash, which the restart policy answers (a `docker kill` would count as a stop).
+      await execFileAsync("docker", [
+        ...["exec", "lakehouse-airflow-worker", "sh", "-c", "kill -KILL -1"],
+      ]).catch(() => undefined);
+      return;
+    }
+    const worker = new Supervisor(this.settings().paths.state).runningPid("airflow-worker");
+    if (worker === undefined) throw new Error("no airflow-worker is running");
+    for (const pid of processTree(worker)) process.kill(pid, "SIGKILL");
+  }
+
+  /**
+   * The worker back after killWorker: natively `lakehouse up` starts it again (only what
+   * is not running is started); in docker mode Compose's restart policy already has, and
+   * this waits for the container to be healthy again. Returns how many times it restarted.
+   */
+  async workerBack(): Promise<number> {
+    if (RUNTIME === "native") {
+      await this.ok(["up"]);
+      return 1;
+    }
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const { stdout } = await execFileAsync("docker", [
+        ...["inspect", "--format", "{{.RestartCount}} {{.State.Health.Status}}"],
+        "lakehouse-airflow-worker",
+      ]);
+      const [restarts, health] = stdout.trim().split(" ");
+      if (health === "healthy" && Number(restarts) > 0) return Number(restarts);
+      if (Date.now() > deadline) throw new Error(`the worker is not back: ${stdout.trim()}`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+
+  /** Runs a Python script where Airflow's processes run; resolves with its stdout. */
+  async airflowPython(script: string): Promise<string> {
+    if (RUNTIME === "docker") {
+      const { stdout } = await execFileAsync(
+        "docker",
+        ["exec", "lakehouse-airflow-worker", "python", "-c", script],
+        { maxBuffer: 16 * 1024 * 1024 },
+      );
+      return stdout;
+    }
+    const s = this.settings();
+    const { stdout } = await execFileAsync(installedTools(s.paths.cache).python, ["-c", script], {
+      env: { ...process.env, ...airflowEnv(s) },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return stdout;
+  }
+
+  /** Where the DAG files are, as Airflow's processes see them. */
+  dagsFolder(): string {
+    return RUNTIME === "docker" ? "/opt/lakehouse/airflow/dags" : join(root, "airflow", "dags");
+  }
+
   async destroy(): Promise<void> {
-    await this.run(["down"]);
+    // Docker mode: the containers and their volumes too, so the next file starts afresh.
+    await this.run(RUNTIME === "docker" ? ["reset", "--yes"] : ["down"]);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
