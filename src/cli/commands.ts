@@ -16,6 +16,7 @@ import {
   composeStatuses,
 } from "../runtime/docker/compose.ts";
 import { NativeRuntime, tail } from "../runtime/native/native-runtime.ts";
+import { authority, type Endpoint, httpUrl } from "../services/addresses.ts";
 import { findService } from "../services/catalogue.ts";
 import { provisionDashboards } from "../superset/provision.ts";
 import { runDoctor } from "./doctor.ts";
@@ -123,31 +124,25 @@ function airflowLoginHint(s: Settings): string {
 }
 
 function printWhereToLook(s: Settings, logs: string): void {
+  const url = (service: Endpoint, path = "") => httpUrl(s, service, path, "host");
+  const lines = [
+    `Superset (dashboards) ${url("superset", "/superset/dashboard/sales/")}   login ${s.superset.adminUser}, password SUPERSET_ADMIN_PASSWORD in ${s.paths.envFile}`,
+    `Airflow               ${url("airflow-apiserver", "/")}   ${airflowLoginHint(s)}`,
+    `Flower (Celery)       ${url("airflow-flower", "/")}   same login`,
+    `Trino (SQL)           ${url("trino", "/ui/")}   catalog ${s.trino.catalog}, schema ${s.trino.schema}`,
+    `S3 (SeaweedFS)        ${url("seaweedfs-s3")}   buckets ${s.s3.bucket}, ${s.s3.warehouseBucket}`,
+    `Iceberg REST catalog  ${url("iceberg-rest", "/v1/config")}`,
+    `SeaweedFS master UI   ${url("seaweedfs-master", "/")}`,
+    `PostgreSQL            ${authority(s, "postgres", "host")}, user ${s.postgres.user}`,
+  ];
   const out = process.stdout;
   out.write(`\n${green(bold("The lakehouse is up."))}\n\n`);
-  out.write(
-    `  Superset (dashboards) http://${s.bindHost}:${s.ports.SUPERSET_PORT}/superset/dashboard/sales/   login ${s.superset.adminUser}, password SUPERSET_ADMIN_PASSWORD in ${s.paths.envFile}\n`,
-  );
-  out.write(
-    `  Airflow               http://${s.bindHost}:${s.ports.AIRFLOW_PORT}/   ${airflowLoginHint(s)}\n`,
-  );
-  out.write(`  Flower (Celery)       http://${s.bindHost}:${s.ports.FLOWER_PORT}/   same login\n`);
-  out.write(
-    `  Trino (SQL)           http://${s.bindHost}:${s.ports.TRINO_PORT}/ui/   catalog iceberg, schema ${s.trino.schema}\n`,
-  );
-  out.write(
-    `  S3 (SeaweedFS)        http://${s.bindHost}:${s.ports.SEAWEEDFS_S3_PORT}   buckets ${s.s3.bucket}, ${s.s3.warehouseBucket}\n`,
-  );
-  out.write(
-    `  Iceberg REST catalog  http://${s.bindHost}:${s.ports.ICEBERG_REST_PORT}/v1/config\n`,
-  );
-  out.write(`  SeaweedFS master UI   http://${s.bindHost}:${s.ports.SEAWEEDFS_MASTER_PORT}/\n`);
-  out.write(
-    `  PostgreSQL            ${s.bindHost}:${s.ports.POSTGRES_PORT}, user ${s.postgres.user}\n\n`,
-  );
+  out.write(`${lines.map((line) => `  ${line}\n`).join("")}\n`);
   out.write(`  Credentials: ${s.paths.envFile}\n`);
   out.write(`  Logs:        ${logs}\n`);
-  out.write(`  Query: ./lakehouse sql "SHOW TABLES"   (catalog iceberg, schema lakehouse)\n`);
+  out.write(
+    `  Query: ./lakehouse sql "SHOW TABLES"   (catalog ${s.trino.catalog}, schema ${s.trino.schema})\n`,
+  );
   out.write(`  Next:  ./lakehouse status   ·   ./lakehouse logs trino   ·   ./lakehouse down\n`);
 }
 
@@ -193,7 +188,7 @@ export const commands: Record<string, Command> = {
       );
       await bootstrap(s, reporter);
       await landRawZoneAndProvision(s, "docker");
-      printWhereToLook(s, "docker compose logs SERVICE");
+      printWhereToLook(s, "./lakehouse logs SERVICE (docker compose logs)");
       return 0;
     }
     if (!isFullyInstalled(s.paths.cache)) await install(s.paths.cache, reporter);

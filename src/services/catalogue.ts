@@ -3,6 +3,7 @@ import type { PortName, Settings } from "../config/settings.ts";
 import { componentDir } from "../install/component.ts";
 import { airflowPython } from "../install/components.ts";
 import { airflowEnv, CELERY_APP } from "../runtime/native/airflow.ts";
+import { hostAddress } from "./addresses.ts";
 import { type ReadinessCheck, Wait } from "./wait/index.ts";
 
 /** A port a service listens on: the host side comes from settings, the container side is fixed. */
@@ -31,7 +32,7 @@ export interface ServiceDefinition {
   url?(settings: Settings): string;
 }
 
-const host = (s: Settings) => s.bindHost;
+const host = hostAddress;
 const http = (s: Settings, port: PortName, path = "") =>
   `http://${host(s)}:${s.ports[port]}${path}`;
 

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from "node:fs";
-import { createServer, type Server } from "node:net";
+import { connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { HeadBucketCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,8 +12,23 @@ import type { ServiceStatus } from "../../src/runtime/runtime.ts";
 import { CATALOGUE } from "../../src/services/catalogue.ts";
 import { TestStack } from "./harness.ts";
 
-const stack = new TestStack();
+// On a loopback address other than 127.0.0.1, so the whole file also shows that
+// LAKEHOUSE_BIND_HOST holds: every service listens there and reaches the others there.
+const BIND = "127.0.0.2";
+const stack = new TestStack({ LAKEHOUSE_BIND_HOST: BIND });
 let settings: Settings;
+
+/** Whether something accepts TCP connections on host:port. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
 
 async function status(): Promise<ServiceStatus[]> {
   const result = await stack.run(["status", "--json"]);
@@ -68,7 +83,7 @@ describe("the native stack", () => {
   it("up brings every service to healthy, and status reports it", async () => {
     const { stdout } = await stack.ok(["up"]);
     expect(stdout).toContain("The lakehouse is up.");
-    expect(stdout).toContain(`http://127.0.0.1:${settings.ports.TRINO_PORT}/ui/`);
+    expect(stdout).toContain(`http://${BIND}:${settings.ports.TRINO_PORT}/ui/`);
     const services = await status();
     expect(services.map((s) => s.service).sort()).toEqual(CATALOGUE.map((s) => s.name).sort());
     for (const s of services) {
@@ -137,6 +152,16 @@ describe("the native stack", () => {
     expect(snapshotsAfter.rows).toEqual(snapshotsBefore.rows);
   });
 
+  it("every port listens on LAKEHOUSE_BIND_HOST and nowhere else", async () => {
+    for (const [name, port] of Object.entries(settings.ports)) {
+      expect({ name, bound: await accepts(BIND, port) }).toEqual({ name, bound: true });
+      expect({ name, loopback: await accepts("127.0.0.1", port) }).toEqual({
+        name,
+        loopback: false,
+      });
+    }
+  });
+
   it("up on a running stack starts nothing twice", async () => {
     const pids = (await status()).map((s) => s.pid);
     const { stderr } = await stack.ok(["up"]);
@@ -147,7 +172,7 @@ describe("the native stack", () => {
   it("fails fast when a port is taken, naming the service and the port, and starts nothing", async () => {
     await stack.ok(["down"]);
     const blocker: Server = createServer();
-    await new Promise<void>((r) => blocker.listen(settings.ports.VALKEY_PORT, "127.0.0.1", r));
+    await new Promise<void>((r) => blocker.listen(settings.ports.VALKEY_PORT, BIND, r));
     try {
       const result = await stack.run(["up"]);
       expect(result.code).not.toBe(0);
