@@ -241,7 +241,8 @@ export const commands: Record<string, Command> = {
 
   async down(options) {
     const s = loadSettings();
-    if (existingMode(s, options) === "docker") return compose(s, "down");
+    // With the scale profile, so scaled-out workers stop too.
+    if (existingMode(s, options) === "docker") return compose(s, "--profile", "scale", "down");
     const stopped = await new NativeRuntime(s, reporter).down();
     reporter.info(
       stopped.length
@@ -311,7 +312,7 @@ export const commands: Record<string, Command> = {
     }
     if (docker) {
       // The containers and their named volumes: the databases, the object store, the logs.
-      const code = await compose(s, "down", "--volumes", "--remove-orphans");
+      const code = await compose(s, "--profile", "scale", "down", "--volumes", "--remove-orphans");
       if (code !== 0) throw new UserError(`docker compose down failed (exit ${code})`);
     } else await new NativeRuntime(s, reporter).down();
     rmSync(s.paths.state, { recursive: true, force: true });

@@ -1,12 +1,15 @@
 import { execFile } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AirflowClient } from "../../src/airflow/client.ts";
+import { INGEST_DAG } from "../../src/airflow/ingest-via-airflow.ts";
 import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
 import type { TrinoClient } from "../../src/clients/trino.ts";
 import { projectRoot } from "../../src/config/paths.ts";
 import type { ServiceStatus } from "../../src/runtime/runtime.ts";
+import { httpUrl } from "../../src/services/addresses.ts";
 import { CATALOGUE } from "../../src/services/catalogue.ts";
 import { SupersetClient } from "../../src/superset/client.ts";
 import { TestStack } from "./harness.ts";
@@ -20,6 +23,19 @@ let trino: TrinoClient;
 const sample = join(projectRoot, "data/raw/sales_sample.csv");
 /** The sample's data rows: its lines less the header. */
 const SAMPLE_ROWS = readFileSync(sample, "utf8").trimEnd().split("\n").length - 1;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `probe` until it returns a value, or fails the test after `timeoutMs`. */
+async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not after ${timeoutMs / 1000}s`);
+    await sleep(2000);
+  }
+}
 
 async function scalar(sql: string): Promise<unknown> {
   return (await trino.query(sql)).rows[0]?.[0];
@@ -102,5 +118,75 @@ describe("docker mode", () => {
       ["id", "slug"],
     );
     expect(after).toEqual(before);
+  });
+});
+
+describe("scale-out: the compose profile `scale`", () => {
+  beforeAll(async () => {
+    await stack.compose([
+      ...["--profile", "scale", "up", "--detach", "--wait"],
+      ...["--scale", "trino-worker=2", "--scale", "airflow-worker-extra=1"],
+      ...["--scale", "seaweedfs-volume-extra=1"],
+    ]);
+  });
+
+  it("two Trino workers join the coordinator, and a query runs tasks on each", async () => {
+    const nodes = await eventually("three active Trino nodes", 180_000, async () => {
+      const result = await trino.query<[string, boolean]>(
+        "SELECT node_id, coordinator FROM system.runtime.nodes WHERE state = 'active'",
+      );
+      return result.rows.length === 3 ? result.rows : undefined;
+    });
+    const workers = nodes.filter(([, coordinator]) => !coordinator).map(([id]) => id);
+    expect(workers).toHaveLength(2);
+    // A grouped count has a hash-partitioned stage, with a task on every node.
+    const tag = `scale-probe-${Date.now()}`;
+    await trino.query(
+      `SELECT /* ${tag} */ region, count(*) FROM iceberg.lakehouse.sales_sample GROUP BY region`,
+    );
+    const ran = await trino.query<[string]>(
+      "SELECT DISTINCT t.node_id FROM system.runtime.tasks t JOIN system.runtime.queries q " +
+        `ON t.query_id = q.query_id WHERE q.query LIKE '%${tag}%' AND q.query NOT LIKE '%system.runtime%'`,
+    );
+    expect(ran.rows.map(([id]) => id)).toEqual(expect.arrayContaining(workers));
+  });
+
+  it("two Celery workers both run the loads' tasks", async () => {
+    const files = [];
+    for (let i = 0; i < 6; i++) {
+      const file = join(stack.dir, `scaled_${i}.csv`);
+      writeFileSync(file, `item,amount\nbolt,${i}\nnut,${i + 1}\n`);
+      files.push(file);
+    }
+    await stack.ok(["ingest", ...files]);
+    const airflow = new AirflowClient(stack.settings());
+    const runs = await airflow.request<{ dag_runs: { dag_run_id: string }[] }>(
+      "GET",
+      `/api/v2/dags/${INGEST_DAG}/dagRuns?order_by=-start_date&limit=1`,
+    );
+    const run = runs.dag_runs[0]?.dag_run_id as string;
+    const { task_instances } = await airflow.request<{
+      task_instances: { hostname: string | null }[];
+    }>("GET", `/api/v2/dags/${INGEST_DAG}/dagRuns/${encodeURIComponent(run)}/taskInstances`);
+    const hosts = new Set(task_instances.map((t) => t.hostname).filter(Boolean));
+    expect(hosts.size).toBe(2);
+    for (let i = 0; i < 6; i++)
+      expect(Number(await scalar(`SELECT sum(amount) FROM iceberg.lakehouse.scaled_${i}`))).toBe(
+        2 * i + 1,
+      );
+  });
+
+  it("the extra SeaweedFS volume server registers and receives volumes", async () => {
+    const master = httpUrl(stack.settings(), "seaweedfs-master", "", "host");
+    // Ask the master for new volumes, as writes to a new bucket do.
+    const grown = await fetch(`${master}/vol/grow?collection=scaleprobe&count=8&replication=000`);
+    expect(grown.ok, await grown.text()).toBe(true);
+    const status = (await (await fetch(`${master}/dir/status`)).json()) as {
+      Topology: { DataCenters: { Racks: { DataNodes: { Url: string; Volumes: number }[] }[] }[] };
+    };
+    const nodes = status.Topology.DataCenters.flatMap((dc) => dc.Racks).flatMap((r) => r.DataNodes);
+    expect(nodes).toHaveLength(2);
+    const extra = nodes.find((n) => !n.Url.startsWith("seaweedfs-volume:"));
+    expect(extra?.Volumes).toBeGreaterThan(0);
   });
 });

@@ -7,6 +7,7 @@ import { AirflowClient } from "../../src/airflow/client.ts";
 import { INGEST_DAG } from "../../src/airflow/ingest-via-airflow.ts";
 import { loadSettings, PORT_DEFAULTS, type Settings } from "../../src/config/settings.ts";
 import { installedTools } from "../../src/install/installer.ts";
+import { composeArgs, composeEnv } from "../../src/runtime/docker/compose.ts";
 import { airflowEnv } from "../../src/runtime/native/airflow.ts";
 import { processTree, Supervisor } from "../../src/runtime/native/supervisor.ts";
 
@@ -152,6 +153,16 @@ export class TestStack {
     const s = this.settings();
     const { stdout } = await execFileAsync(installedTools(s.paths.cache).python, ["-c", script], {
       env: { ...process.env, ...airflowEnv(s) },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return stdout;
+  }
+
+  /** Runs `docker compose ARGS` on this stack's project; resolves with its stdout. */
+  async compose(args: string[]): Promise<string> {
+    const s = this.settings();
+    const { stdout } = await execFileAsync("docker", composeArgs(s, ...args), {
+      env: { ...composeEnv(s), ...this.env },
       maxBuffer: 16 * 1024 * 1024,
     });
     return stdout;

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import { parse } from "yaml";
 
 /** The repository root: tests read only files inside it. */
@@ -27,8 +27,10 @@ export interface BindMount {
 export interface Service {
   image?: string;
   build?: { context: string; dockerfile?: string; additional_contexts?: Record<string, string> };
+  pull_policy?: string;
   container_name?: string;
   hostname?: string;
+  user?: string;
   command?: string | string[];
   entrypoint?: string | string[];
   environment?: Record<string, string>;
@@ -94,23 +96,106 @@ export function parsePublishedPort(spec: string): PublishedPort | undefined {
 /** Volumes in one form: named volumes and bind mounts, with source and target. */
 export interface Mount {
   kind: "named" | "bind" | "anonymous";
+  /** As written: a volume name, a path, or a path with `${VARIABLE:-default}`. */
   source: string;
   target: string;
+  readOnly: boolean;
+  /** A bind mount's host path with every interpolation replaced by its default. */
+  hostPath?: string;
+  /** The variables a bind mount's source interpolates (the host path they override). */
+  variables: string[];
 }
+
+/** Replaces every `${NAME:-default}` (or `${NAME-default}`) by its default, others by "". */
+export const withDefaults = (text: string) =>
+  text.replace(INTERPOLATION, (_all, _name, operator: string | undefined, argument = "") =>
+    operator === ":-" || operator === "-" ? argument : "",
+  );
 
 export function mounts(service: Service): Mount[] {
   return (service.volumes ?? []).map((v): Mount => {
     if (typeof v !== "string") {
       const source = v.source ?? "";
       const kind = v.type === "bind" ? "bind" : source ? "named" : "anonymous";
-      return { kind, source, target: v.target };
+      return describeMount(kind, source, v.target, v.read_only === true);
     }
-    const parts = v.split(":");
-    if (parts.length === 1) return { kind: "anonymous", source: "", target: v };
-    const [source = "", target = ""] = parts;
-    const kind = source.startsWith(".") || source.startsWith("/") ? "bind" : "named";
-    return { kind, source, target };
+    // Split on the colons outside `${...}`: a default may hold a path (`${DIR:-./data}`).
+    const parts: string[] = [];
+    let depth = 0;
+    let current = "";
+    for (let i = 0; i < v.length; i++) {
+      const c = v[i] ?? "";
+      if (c === "$" && v[i + 1] === "{") depth++;
+      else if (c === "}" && depth > 0) depth--;
+      if (c === ":" && depth === 0) {
+        parts.push(current);
+        current = "";
+      } else current += c;
+    }
+    parts.push(current);
+    if (parts.length === 1) return describeMount("anonymous", "", v, false);
+    const [source = "", target = "", mode = ""] = parts;
+    const host = withDefaults(source);
+    const kind = host.startsWith(".") || host.startsWith("/") ? "bind" : "named";
+    return describeMount(kind, source, target, mode.split(",").includes("ro"));
   });
+}
+
+function describeMount(kind: Mount["kind"], source: string, target: string, readOnly: boolean) {
+  const mount: Mount = { kind, source, target, readOnly, variables: [] };
+  if (kind === "bind") {
+    mount.hostPath = withDefaults(source);
+    mount.variables = interpolations(source).map((i) => i.name);
+  }
+  return mount;
+}
+
+/**
+ * Where a path inside a container comes from: the bind mount with the longest target that
+ * holds it, as a normalized host path relative to the checkout ("versions.env", not
+ * "./versions.env"; defaults applied), or undefined when no bind mount holds it.
+ */
+export function hostPathOf(service: Service, containerPath: string): string | undefined {
+  const binds = mounts(service)
+    .filter((m) => m.kind === "bind")
+    .filter((m) => containerPath === m.target || containerPath.startsWith(`${m.target}/`))
+    .sort((a, b) => b.target.length - a.target.length);
+  const m = binds[0];
+  if (!m?.hostPath) return undefined;
+  return posix.normalize(`${m.hostPath}${containerPath.slice(m.target.length)}`);
+}
+
+/** A service's entrypoint and command as one text. */
+export const commandText = (s: Service) =>
+  [s.entrypoint, s.command]
+    .flatMap((c) => (c === undefined ? [] : Array.isArray(c) ? c : [c]))
+    .join(" ");
+
+/** `service:port` of a compose service named in a text: URLs (any scheme) and bare addresses. */
+export interface Address {
+  host: string;
+  port: number | undefined;
+  raw: string;
+}
+
+/**
+ * Addresses in a compose value. Interpolations are blanked first (their defaults and
+ * messages are not addresses) and %-escapes decoded (a URL inside a query string).
+ */
+export function addressesIn(value: string): Address[] {
+  const text = value
+    .replace(INTERPOLATION, "VAR")
+    .replace(/%([0-9A-Fa-f]{2})/g, (_m, hex: string) =>
+      String.fromCharCode(Number.parseInt(hex, 16)),
+    );
+  const found: Address[] = [];
+  // scheme://[userinfo@]host[:port]
+  for (const m of text.matchAll(/[a-z][a-z0-9+.-]*:\/\/(?:[^@/\s]*@)?([A-Za-z0-9.-]*)(?::(\d+))?/g))
+    found.push({ host: m[1] ?? "", port: m[2] ? Number(m[2]) : undefined, raw: m[0] });
+  // host:port not inside a URL (a flag's value, a plain setting)
+  for (const m of text.matchAll(/(?<![\w.@/:-])([a-z][a-z0-9-]*):(\d+)\b/g))
+    found.push({ host: m[1] ?? "", port: Number(m[2]), raw: m[0] });
+  return found;
 }
 
 export const healthTestText = (h: Healthcheck | undefined) =>
