@@ -95,6 +95,19 @@ describe("docker mode", () => {
     ]);
   });
 
+  it("the ingest DAG's own last task gives a new table its dashboard, from inside the network", async () => {
+    const file = join(stack.dir, "arrivals.csv");
+    writeFileSync(file, "gate,passengers\nA1,120\nB7,85\n");
+    await stack.ok(["ingest", file]); // loads; provisions nothing itself
+    const superset = new SupersetClient(stack.settings());
+    const slugs = await eventually("the arrivals dashboard", 300_000, async () => {
+      const found = await superset.list<{ slug: string }>("dashboard", ["id", "slug"]);
+      const slugs = found.map((d) => d.slug);
+      return slugs.includes("table-arrivals") ? slugs : undefined;
+    });
+    expect(slugs).toContain("table-arrivals");
+  });
+
   it("`down` then `up` keeps tables, snapshots and dashboards", async () => {
     const snapshots = await scalar(
       'SELECT count(*) FROM iceberg.lakehouse."sales_sample$snapshots"',
