@@ -118,6 +118,21 @@ async function provisionWithProgress(s: Settings, mode: "native" | "docker"): Pr
   );
 }
 
+/** Builds docker mode's images from docker/ (what is cached is reused), with Compose's progress. */
+async function buildImages(s: Settings): Promise<void> {
+  const missing = composeAvailable();
+  if (missing)
+    throw new UserError(`Docker mode needs ${missing}. On Debian: sudo scripts/docker-engine.sh`);
+  const cas = stageBuildCertificates(s);
+  if (cas.length) reporter.info(dim(`Image builds trust this host's added CAs: ${cas.join(", ")}`));
+  reporter.info(
+    "Building the images that are missing or out of date (the first time: about 15 minutes):",
+  );
+  const code = await compose(s, "build");
+  if (code !== 0)
+    throw new UserError(`docker compose build failed (exit ${code}); its output is above`);
+}
+
 /** Who to log in as; the password itself stays in .env, out of terminals and logs. */
 function airflowLoginHint(s: Settings): string {
   return `login ${s.airflow.adminUser}, password AIRFLOW_ADMIN_PASSWORD in ${s.paths.envFile}`;
@@ -147,8 +162,13 @@ function printWhereToLook(s: Settings, logs: string): void {
 }
 
 export const commands: Record<string, Command> = {
-  async install() {
+  async install(options) {
     const s = loadSettings();
+    if (options.docker) {
+      // Docker mode's install: the images, built from docker/ (cached layers are reused).
+      await buildImages(s);
+      return 0;
+    }
     const count = await install(s.paths.cache, reporter);
     reporter.info(
       count === 0
@@ -173,14 +193,10 @@ export const commands: Record<string, Command> = {
         );
       if (!options.docker)
         reporter.info("A Docker engine answers: using docker compose (--native to avoid).");
-      const cas = stageBuildCertificates(s);
-      if (cas.length)
-        reporter.info(dim(`Image builds trust this host's added CAs: ${cas.join(", ")}`));
-      reporter.info(
-        "Building the images that are missing or out of date, then starting the containers:",
-      );
+      await buildImages(s);
+      reporter.info("Starting the containers:");
       const started = Date.now();
-      const code = await compose(s, "up", "--detach", "--build", "--wait");
+      const code = await compose(s, "up", "--detach", "--wait");
       if (code !== 0)
         throw new UserError(`docker compose up failed (exit ${code}); see: docker compose logs`);
       reporter.info(

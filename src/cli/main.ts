@@ -19,7 +19,7 @@ Commands:
   ingest --direct FILE...  the same load without Airflow (debugging, benchmarks)
   dashboards               create or update Superset's datasets and dashboards (idempotent)
   sql "STATEMENT"          run one SQL statement on Trino (catalog iceberg, schema lakehouse)
-  install                  download and build what native mode runs (idempotent)
+  install [--docker]       download and build what native mode runs, or docker mode's images (idempotent)
   doctor                   check ports, memory, disk and tool versions, with fixes
   reset [--yes]            stop and delete all data (asks first)
 
