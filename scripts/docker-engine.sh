@@ -61,8 +61,13 @@ else
   src=$(go mod download -json "github.com/docker/compose/v5@$COMPOSE_VERSION" |
     sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
   [ -n "$src" ] || die "could not download github.com/docker/compose/v5@$COMPOSE_VERSION"
-  (cd "$src" && go build -trimpath -ldflags "-s -w -X github.com/docker/compose/v5/internal.Version=$COMPOSE_VERSION" \
-    -o "$plugin_dir/docker-compose" ./cmd)
+  # Go names every module it downloads: kept in a log, shown only if the build fails.
+  if ! (cd "$src" && go build -trimpath -ldflags "-s -w -X github.com/docker/compose/v5/internal.Version=$COMPOSE_VERSION" \
+    -o "$plugin_dir/docker-compose" ./cmd) >"$gowork.log" 2>&1; then
+    tail -n 40 "$gowork.log" >&2
+    die "building the Compose plugin failed (log: $gowork.log)"
+  fi
+  rm -f "$gowork.log"
   go clean -modcache
   rm -rf "$gowork"
   say "$(docker compose version): installed in $plugin_dir"
