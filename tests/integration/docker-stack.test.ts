@@ -86,13 +86,13 @@ describe("docker mode", () => {
     const dashboards = await superset.list<{ slug: string }>("dashboard", ["id", "slug"]);
     expect(dashboards.map((d) => d.slug)).toEqual(expect.arrayContaining(["sales"]));
     // Superset reaches Trino by its name inside the network.
-    const databases = await superset.list<{ sqlalchemy_uri: string }>("database", [
-      "id",
-      "sqlalchemy_uri",
-    ]);
-    expect(databases.map((d) => d.sqlalchemy_uri)).toEqual([
-      "trino://superset@trino:8080/iceberg/lakehouse",
-    ]);
+    const databases = await superset.list<{ id: number }>("database", ["id"]);
+    expect(databases).toHaveLength(1);
+    const { result } = await superset.request<{ result: { sqlalchemy_uri: string } }>(
+      "GET",
+      `/api/v1/database/${databases[0]?.id}/connection`,
+    );
+    expect(result.sqlalchemy_uri).toBe("trino://superset@trino:8080/iceberg/lakehouse");
   });
 
   it("the ingest DAG's own last task gives a new table its dashboard, from inside the network", async () => {
