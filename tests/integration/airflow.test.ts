@@ -7,7 +7,7 @@ import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
 import type { TrinoClient } from "../../src/clients/trino.ts";
 import { Supervisor } from "../../src/runtime/native/supervisor.ts";
 import { salesLines } from "../../src/sample/sales.ts";
-import { RUNTIME, TestStack } from "./harness.ts";
+import { eventually, RUNTIME, TestStack } from "./harness.ts";
 
 const stack = new TestStack();
 const dataDir = join(stack.dir, "data");
@@ -20,17 +20,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function scalar<T>(sql: string): Promise<T> {
   const result = await trino.query(sql);
   return result.rows[0]?.[0] as T;
-}
-
-/** Polls `probe` until it returns a value, or fails the test after `timeoutMs`. */
-async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not after ${timeoutMs / 1000}s`);
-    await sleep(1000);
-  }
 }
 
 /** Rows in the table, or undefined while it does not exist or is still empty. */

@@ -12,7 +12,7 @@ import type { ServiceStatus } from "../../src/runtime/runtime.ts";
 import { httpUrl } from "../../src/services/addresses.ts";
 import { CATALOGUE } from "../../src/services/catalogue.ts";
 import { SupersetClient } from "../../src/superset/client.ts";
-import { TestStack } from "./harness.ts";
+import { eventually, TestStack } from "./harness.ts";
 
 // Docker mode only (vitest.config.ts): what the compose stack adds to the shared suites.
 const exec = promisify(execFile);
@@ -23,19 +23,6 @@ let trino: TrinoClient;
 const sample = join(projectRoot, "data/raw/sales_sample.csv");
 /** The sample's data rows: its lines less the header. */
 const SAMPLE_ROWS = readFileSync(sample, "utf8").trimEnd().split("\n").length - 1;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `probe` until it returns a value, or fails the test after `timeoutMs`. */
-async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not after ${timeoutMs / 1000}s`);
-    await sleep(2000);
-  }
-}
 
 async function scalar(sql: string): Promise<unknown> {
   return (await trino.query(sql)).rows[0]?.[0];

@@ -23,6 +23,21 @@ export const RUNTIME: "native" | "docker" =
   process.env.LAKEHOUSE_TEST_RUNTIME === "docker" ? "docker" : "native";
 const COMPOSE_PROJECT = "lakehouse-test";
 
+/** Polls `probe` until it returns a value, or fails the test after `timeoutMs`. */
+export async function eventually<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not after ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 /** Commands that act on one stack: the harness always names its runtime. */
 const STACK_COMMANDS = new Set(["up", "down", "status", "logs", "reset", "dashboards"]);
 
