@@ -7,7 +7,6 @@ import { envFile } from "../config/paths.ts";
 import { loadSettings, type Settings } from "../config/settings.ts";
 import { install, isFullyInstalled } from "../install/installer.ts";
 import { type FileOutcome, ingestDirect, rawFiles } from "../pipeline/direct-ingest.ts";
-import { stageBuildCertificates } from "../runtime/docker/build-ca.ts";
 import {
   compose,
   composeAvailable,
@@ -15,6 +14,12 @@ import {
   composePs,
   composeStatuses,
 } from "../runtime/docker/compose.ts";
+import {
+  buildImages,
+  provisionInNetwork,
+  removeContainers,
+  startContainers,
+} from "../runtime/docker/docker-runtime.ts";
 import { NativeRuntime, tail } from "../runtime/native/native-runtime.ts";
 import { authority, type Endpoint, httpUrl } from "../services/addresses.ts";
 import { findService } from "../services/catalogue.ts";
@@ -93,44 +98,12 @@ async function landRawZoneAndProvision(s: Settings, mode: "native" | "docker"): 
 }
 
 async function provisionWithProgress(s: Settings, mode: "native" | "docker"): Promise<void> {
-  if (mode === "docker" && s.view === "host") {
-    // Where the DAG's refresh runs, so the two share the provisioning lock (a folder in
-    // the Airflow containers' state volume) and reach Superset and Trino alike.
-    const code = await compose(
-      s,
-      "exec",
-      "-T",
-      "airflow-worker",
-      "sh",
-      "-c",
-      "exec $LAKEHOUSE_DASHBOARDS_COMMAND",
-    );
-    if (code !== 0)
-      throw new UserError(
-        `provisioning the dashboards failed (exit ${code}); see the lines above and: lakehouse logs superset`,
-      );
-    return;
-  }
+  if (mode === "docker" && s.view === "host") return provisionInNetwork(s);
   const done = reporter.step("Provisioning Superset datasets and dashboards");
   const result = await provisionDashboards(s, mode);
   done(
     `${Object.keys(result.datasets).length} datasets, ${Object.keys(result.dashboards).length} dashboards`,
   );
-}
-
-/** Builds docker mode's images from docker/ (what is cached is reused), with Compose's progress. */
-async function buildImages(s: Settings): Promise<void> {
-  const missing = composeAvailable();
-  if (missing)
-    throw new UserError(`Docker mode needs ${missing}. On Debian: sudo scripts/docker-engine.sh`);
-  const cas = stageBuildCertificates(s);
-  if (cas.length) reporter.info(dim(`Image builds trust this host's added CAs: ${cas.join(", ")}`));
-  reporter.info(
-    "Building the images that are missing or out of date (the first time: about 15 minutes):",
-  );
-  const code = await compose(s, "build");
-  if (code !== 0)
-    throw new UserError(`docker compose build failed (exit ${code}); its output is above`);
 }
 
 /** Who to log in as; the password itself stays in .env, out of terminals and logs. */
@@ -166,7 +139,7 @@ export const commands: Record<string, Command> = {
     const s = loadSettings();
     if (options.docker) {
       // Docker mode's install: the images, built from docker/ (cached layers are reused).
-      await buildImages(s);
+      await buildImages(s, reporter);
       return 0;
     }
     const count = await install(s.paths.cache, reporter);
@@ -186,22 +159,10 @@ export const commands: Record<string, Command> = {
       reporter.info(`Generated ${s.paths.envFile} with new random secrets (keep it private).`);
     }
     if (mode === "docker") {
-      const missing = composeAvailable();
-      if (missing)
-        throw new UserError(
-          `Docker mode needs ${missing}. Run \`./lakehouse up --native\` instead.`,
-        );
       if (!options.docker)
         reporter.info("A Docker engine answers: using docker compose (--native to avoid).");
-      await buildImages(s);
-      reporter.info("Starting the containers:");
-      const started = Date.now();
-      const code = await compose(s, "up", "--detach", "--wait");
-      if (code !== 0)
-        throw new UserError(`docker compose up failed (exit ${code}); see: docker compose logs`);
-      reporter.info(
-        dim(`All containers healthy after ${((Date.now() - started) / 1000).toFixed(1)}s.`),
-      );
+      const seconds = await startContainers(s, reporter);
+      reporter.info(dim(`All containers healthy after ${seconds.toFixed(1)}s.`));
       await bootstrap(s, reporter);
       await landRawZoneAndProvision(s, "docker");
       printWhereToLook(s, "./lakehouse logs SERVICE (docker compose logs)");
@@ -257,8 +218,11 @@ export const commands: Record<string, Command> = {
 
   async down(options) {
     const s = loadSettings();
-    // With the scale profile, so scaled-out workers stop too.
-    if (existingMode(s, options) === "docker") return compose(s, "--profile", "scale", "down");
+    if (existingMode(s, options) === "docker") {
+      await removeContainers(s);
+      reporter.info("Removed the containers; the data stays in the compose volumes.");
+      return 0;
+    }
     const stopped = await new NativeRuntime(s, reporter).down();
     reporter.info(
       stopped.length
@@ -326,11 +290,9 @@ export const commands: Record<string, Command> = {
         return 1;
       }
     }
-    if (docker) {
-      // The containers and their named volumes: the databases, the object store, the logs.
-      const code = await compose(s, "--profile", "scale", "down", "--volumes", "--remove-orphans");
-      if (code !== 0) throw new UserError(`docker compose down failed (exit ${code})`);
-    } else await new NativeRuntime(s, reporter).down();
+    // Docker mode: the containers and their named volumes (databases, object store, logs).
+    if (docker) await removeContainers(s, true);
+    else await new NativeRuntime(s, reporter).down();
     rmSync(s.paths.state, { recursive: true, force: true });
     reporter.info(
       `Deleted ${where}. Your CSV files in ${s.paths.data} and ${s.paths.envFile} are kept.`,

@@ -1,0 +1,61 @@
+import type { Reporter } from "../../cli/reporter.ts";
+import { UserError } from "../../cli/user-error.ts";
+import type { Settings } from "../../config/settings.ts";
+import { stageBuildCertificates } from "./build-ca.ts";
+import { compose, composeAvailable } from "./compose.ts";
+
+/** Fails with the fix when this machine cannot run docker mode. */
+function requireCompose(): void {
+  const missing = composeAvailable();
+  if (missing)
+    throw new UserError(
+      `Docker mode needs ${missing}. On Debian: sudo scripts/docker-engine.sh (or ./lakehouse up --native).`,
+    );
+}
+
+/** Builds docker mode's images from docker/ (cached layers are reused), with Compose's progress. */
+export async function buildImages(s: Settings, reporter: Reporter): Promise<void> {
+  requireCompose();
+  const cas = stageBuildCertificates(s);
+  if (cas.length) reporter.info(`Image builds trust this host's added CAs: ${cas.join(", ")}`);
+  reporter.info(
+    "Building the images that are missing or out of date (the first time: about 15 minutes):",
+  );
+  const code = await compose(s, "build");
+  if (code !== 0)
+    throw new UserError(`docker compose build failed (exit ${code}); its output is above`);
+}
+
+/** Builds what is missing and starts every container, each after the health of what it needs. */
+export async function startContainers(s: Settings, reporter: Reporter): Promise<number> {
+  await buildImages(s, reporter);
+  reporter.info("Starting the containers:");
+  const started = Date.now();
+  const code = await compose(s, "up", "--detach", "--wait");
+  if (code !== 0)
+    throw new UserError(
+      `docker compose up failed (exit ${code}); see ./lakehouse status and ./lakehouse logs SERVICE`,
+    );
+  return (Date.now() - started) / 1000;
+}
+
+/**
+ * Provisions the dashboards where the ingest DAG's refresh runs, in `airflow-worker`: the
+ * two then share the provisioning lock (a folder in the Airflow containers' state volume)
+ * and reach Superset and Trino by the same addresses.
+ */
+export async function provisionInNetwork(s: Settings): Promise<void> {
+  const command = "exec $LAKEHOUSE_DASHBOARDS_COMMAND";
+  const code = await compose(s, "exec", "-T", "airflow-worker", "sh", "-c", command);
+  if (code !== 0)
+    throw new UserError(
+      `provisioning the dashboards failed (exit ${code}); see the lines above and: ./lakehouse logs superset`,
+    );
+}
+
+/** Removes the containers, scaled-out ones too; with `volumes`, every named volume as well. */
+export async function removeContainers(s: Settings, volumes = false): Promise<void> {
+  const extra = volumes ? ["--volumes", "--remove-orphans"] : [];
+  const code = await compose(s, "--profile", "scale", "down", ...extra);
+  if (code !== 0) throw new UserError(`docker compose down failed (exit ${code})`);
+}
