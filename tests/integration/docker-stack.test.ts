@@ -151,29 +151,48 @@ describe("scale-out: the compose profile `scale`", () => {
     expect(ran.rows.map(([id]) => id)).toEqual(expect.arrayContaining(workers));
   });
 
-  it("two Celery workers both run the loads' tasks", async () => {
-    const files = [];
-    for (let i = 0; i < 6; i++) {
-      const file = join(stack.dir, `scaled_${i}.csv`);
-      writeFileSync(file, `item,amount\nbolt,${i}\nnut,${i + 1}\n`);
-      files.push(file);
-    }
-    await stack.ok(["ingest", ...files]);
-    const airflow = new AirflowClient(stack.settings());
-    const runs = await airflow.request<{ dag_runs: { dag_run_id: string }[] }>(
-      "GET",
-      `/api/v2/dags/${INGEST_DAG}/dagRuns?order_by=-start_date&limit=1`,
-    );
-    const run = runs.dag_runs[0]?.dag_run_id as string;
-    const { task_instances } = await airflow.request<{
-      task_instances: { hostname: string | null }[];
-    }>("GET", `/api/v2/dags/${INGEST_DAG}/dagRuns/${encodeURIComponent(run)}/taskInstances`);
-    const hosts = new Set(task_instances.map((t) => t.hostname).filter(Boolean));
-    expect(hosts.size).toBe(2);
-    for (let i = 0; i < 6; i++)
-      expect(Number(await scalar(`SELECT sum(amount) FROM iceberg.lakehouse.scaled_${i}`))).toBe(
-        2 * i + 1,
+  it("an extra Celery worker takes loads from the shared queue", async () => {
+    const hostname = async (service: string) => {
+      const [id] = (await stack.compose(["ps", "--quiet", service])).trim().split("\n");
+      const { stdout } = await exec("docker", [
+        "inspect",
+        "--format",
+        "{{.Config.Hostname}}",
+        id as string,
+      ]);
+      return stdout.trim();
+    };
+    const extra = await hostname("airflow-worker-extra");
+    expect(extra).not.toBe(await hostname("airflow-worker"));
+    // With the main worker stopped, only the extra one consumes the queue.
+    await stack.compose(["stop", "airflow-worker"]);
+    try {
+      const files = [];
+      for (let i = 0; i < 3; i++) {
+        const file = join(stack.dir, `scaled_${i}.csv`);
+        writeFileSync(file, `item,amount\nbolt,${i}\nnut,${i + 1}\n`);
+        files.push(file);
+      }
+      await stack.ok(["ingest", ...files]);
+      const airflow = new AirflowClient(stack.settings());
+      const runs = await airflow.request<{ dag_runs: { dag_run_id: string }[] }>(
+        "GET",
+        `/api/v2/dags/${INGEST_DAG}/dagRuns?order_by=-start_date&limit=1`,
       );
+      const run = runs.dag_runs[0]?.dag_run_id as string;
+      const { task_instances } = await airflow.request<{
+        task_instances: { task_id: string; hostname: string | null }[];
+      }>("GET", `/api/v2/dags/${INGEST_DAG}/dagRuns/${encodeURIComponent(run)}/taskInstances`);
+      const loads = task_instances.filter((t) => t.task_id === "load");
+      expect(loads).toHaveLength(3);
+      expect(new Set(loads.map((t) => t.hostname))).toEqual(new Set([extra]));
+      for (let i = 0; i < 3; i++)
+        expect(Number(await scalar(`SELECT sum(amount) FROM iceberg.lakehouse.scaled_${i}`))).toBe(
+          2 * i + 1,
+        );
+    } finally {
+      await stack.compose(["up", "--detach", "--wait", "airflow-worker"]);
+    }
   });
 
   it("the extra SeaweedFS volume server registers and receives volumes", async () => {
