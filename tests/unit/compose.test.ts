@@ -982,7 +982,7 @@ describe("Dockerfiles", () => {
         "COPY docker/build-ca/ /usr/local/share/ca-certificates/lakehouse/",
         "RUN curl -o /tmp/x.tgz https://example.org/x.tgz",
         "ADD --checksum=sha256:00 https://example.org/y.jar /y.jar",
-        "RUN --mount=type=cache,target=/root/.cache pip install trino",
+        "RUN --mount=type=cache,target=/var/cache/pip pip install trino",
         "RUN . /app/.venv/bin/activate && uv pip install trino",
         "RUN sh /tmp/maven-fetch.sh io.trino trino-server-core 476 trino-server-core-476.tar.gz /s",
         "COPY --from=trinodb/trino:476 /usr/lib/trino /opt/trino",
