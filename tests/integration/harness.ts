@@ -43,7 +43,7 @@ const STACK_COMMANDS = new Set(["up", "down", "status", "logs", "reset", "dashbo
 
 /**
  * An isolated install for tests: its own state folder, .env and ports (the defaults
- * + 20000 natively, + 21000 in docker mode), so tests never touch a stack a developer
+ * + 20000 natively, + 22000 in docker mode), so tests never touch a stack a developer
  * runs on the default ports. The install cache is shared, as it would be on a real machine.
  */
 export class TestStack {
@@ -53,7 +53,9 @@ export class TestStack {
   constructor(overrides: Record<string, string> = {}) {
     // mkdtemp makes a private folder; PostgreSQL's own account must traverse it.
     chmodSync(this.dir, 0o755);
-    const offset = RUNTIME === "docker" ? 21_000 : 20_000;
+    // Docker's host ports never meet native mode's (nor SeaweedFS's gRPC ports, +10000), so
+    // both suites may run at once.
+    const offset = RUNTIME === "docker" ? 22_000 : 20_000;
     const ports = Object.fromEntries(
       Object.entries(PORT_DEFAULTS).map(([name, port]) => [name, String(port + offset)]),
     );
