@@ -62,7 +62,7 @@ try {
   // The whole pipeline, as `lakehouse ingest --direct` runs it, called directly so its
   // JSON result (with the process's peak RSS) and stage timings can be read.
   const t0 = performance.now();
-  const ingest = spawnSync(python, ["-m", "lakehouse_pipeline", "ingest", csv], {
+  const ingest = spawnSync(python, ["-m", "lakehouse_loader", "ingest", csv], {
     env: {
       ...process.env,
       ...pipelineEnv({ ...settings, paths: { ...settings.paths, data: dataDir } }),

@@ -1,4 +1,4 @@
-"""CSV files in data/raw/ -> Iceberg tables. Wiring only: the logic is lakehouse_pipeline."""
+"""CSV files in data/raw/ -> Iceberg tables. Wiring only: the logic is lakehouse_loader."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def csv_to_iceberg() -> None:
     @task
     def find_files(params: dict[str, Any]) -> list[str]:
         """The files named by the run's `files` parameter, or else every due file."""
-        from lakehouse_pipeline.orchestration import files_to_load
+        from lakehouse_loader.orchestration import files_to_load
 
         return files_to_load(list(params.get("files") or []))
 
@@ -77,8 +77,8 @@ def csv_to_iceberg() -> None:
         from airflow.sdk import get_current_context
         from airflow.sdk.exceptions import AirflowFailException
 
-        from lakehouse_pipeline.errors import IngestError
-        from lakehouse_pipeline.orchestration import load_file
+        from lakehouse_loader.errors import IngestError
+        from lakehouse_loader.orchestration import load_file
 
         get_current_context()["source"] = source  # type: ignore[typeddict-unknown-key]
         try:
@@ -89,7 +89,7 @@ def csv_to_iceberg() -> None:
 
     @task(trigger_rule="none_failed_min_one_success")
     def refresh_dashboards(results: list[dict[str, object]]) -> None:
-        from lakehouse_pipeline.orchestration import refresh_dashboards
+        from lakehouse_loader.orchestration import refresh_dashboards
 
         refresh_dashboards(list(results))
 

@@ -1,4 +1,4 @@
-"""Daily upkeep of every Iceberg table. Wiring only: the logic is lakehouse_pipeline."""
+"""Daily upkeep of every Iceberg table. Wiring only: the logic is lakehouse_loader."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ trail.
 def iceberg_maintenance() -> None:
     @task
     def list_tables() -> list[str]:
-        from lakehouse_pipeline.orchestration import maintained_tables
+        from lakehouse_loader.orchestration import maintained_tables
 
         return maintained_tables()
 
@@ -47,7 +47,7 @@ def iceberg_maintenance() -> None:
     def maintain(table: str) -> None:
         from airflow.sdk import get_current_context
 
-        from lakehouse_pipeline.orchestration import maintain_table
+        from lakehouse_loader.orchestration import maintain_table
 
         get_current_context()["table"] = table  # type: ignore[typeddict-unknown-key]
         maintain_table(table)

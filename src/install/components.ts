@@ -179,7 +179,7 @@ export function pythonEnvironment(name: string, prefix: string, requirements: st
  * and the ingestion pipeline its tasks import, from the lock file.
  */
 export const airflowPython = pythonEnvironment("Airflow Python environment", "python-airflow", [
-  "airflow/requirements.txt",
+  "loader/requirements.txt",
   "airflow/requirements-airflow.in",
   "airflow/requirements-airflow.lock",
 ]);

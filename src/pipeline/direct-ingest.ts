@@ -7,7 +7,7 @@ import type { Settings } from "../config/settings.ts";
 import { installedTools } from "../install/installer.ts";
 import { httpUrl } from "../services/addresses.ts";
 
-/** The environment the Python pipeline reads its connections from (lakehouse_pipeline/config.py). */
+/** The environment the Python pipeline reads its connections from (lakehouse_loader/config.py). */
 export function pipelineEnv(s: Settings): Record<string, string> {
   return {
     LAKEHOUSE_TRINO_URL: httpUrl(s, "trino"),
@@ -20,7 +20,7 @@ export function pipelineEnv(s: Settings): Record<string, string> {
     LAKEHOUSE_SCHEMA: s.trino.schema,
     LAKEHOUSE_DATA_DIR: s.paths.data,
     LAKEHOUSE_SNAPSHOT_RETENTION: s.snapshotRetention,
-    PYTHONPATH: join(s.paths.root, "airflow"),
+    PYTHONPATH: join(s.paths.root, "loader"),
   };
 }
 
@@ -50,7 +50,7 @@ export function intoRawZone(s: Settings, file: string): string {
   return target;
 }
 
-/** Runs `python -m lakehouse_pipeline ingest` on the files, one JSON outcome per file. */
+/** Runs `python -m lakehouse_loader ingest` on the files, one JSON outcome per file. */
 export function ingestDirect(
   s: Settings,
   files: string[],
@@ -60,7 +60,7 @@ export function ingestDirect(
   const paths = files.map((f) => intoRawZone(s, f));
   const done = reporter.step(`Loading ${paths.length} file(s) into iceberg.${s.trino.schema}`);
   return new Promise((resolveAll, reject) => {
-    const child = spawn(tools.python, ["-m", "lakehouse_pipeline", "ingest", ...paths], {
+    const child = spawn(tools.python, ["-m", "lakehouse_loader", "ingest", ...paths], {
       env: { ...process.env, ...pipelineEnv(s) },
       stdio: ["ignore", "pipe", "pipe"],
     });

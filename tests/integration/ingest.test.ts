@@ -298,7 +298,7 @@ describe("CSV ingestion (direct)", () => {
     const settings = stack.settings();
     const child = spawn(
       installedTools(settings.paths.cache).python,
-      ["-m", "lakehouse_pipeline", "ingest", file],
+      ["-m", "lakehouse_loader", "ingest", file],
       {
         env: { ...process.env, ...pipelineEnv(settings) },
         stdio: "ignore",

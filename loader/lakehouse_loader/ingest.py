@@ -44,7 +44,7 @@ class LoadResult:
         return asdict(self)
 
 
-_progress = logging.getLogger("lakehouse_pipeline.progress")
+_progress = logging.getLogger("lakehouse_loader.progress")
 
 
 def progress(source: str, message: str, started: float) -> None:

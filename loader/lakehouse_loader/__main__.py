@@ -1,4 +1,4 @@
-"""`python -m lakehouse_pipeline ingest FILE...`: load files directly, without Airflow.
+"""`python -m lakehouse_loader ingest FILE...`: load files directly, without Airflow.
 
 Prints one JSON object per file on stdout; a file that cannot be loaded is reported on
 stderr (file, line, column, fix) and makes the exit code 1.
@@ -18,7 +18,7 @@ from .errors import IngestError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lakehouse_pipeline")
+    parser = argparse.ArgumentParser(prog="python -m lakehouse_loader")
     sub = parser.add_subparsers(dest="command", required=True)
     ingest = sub.add_parser("ingest", help="load CSV files into their Iceberg tables")
     ingest.add_argument("files", nargs="+", type=Path)
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     # Stage lines for the `lakehouse` CLI, which shows them as they come.
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("progress: %(message)s"))
-    progress = logging.getLogger("lakehouse_pipeline.progress")
+    progress = logging.getLogger("lakehouse_loader.progress")
     progress.addHandler(handler)
     progress.setLevel(logging.INFO)
     progress.propagate = False

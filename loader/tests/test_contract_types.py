@@ -8,14 +8,14 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from lakehouse_pipeline.contract import (
+from lakehouse_loader.contract import (
     DEFAULT_MAX_REJECT_RATIO,
     ColumnRule,
     contract_path_for,
     load_contract,
 )
-from lakehouse_pipeline.errors import IngestError
-from lakehouse_pipeline.types import ColumnType, parse_type
+from lakehouse_loader.errors import IngestError
+from lakehouse_loader.types import ColumnType, parse_type
 
 
 @pytest.mark.parametrize(

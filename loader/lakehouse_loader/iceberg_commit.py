@@ -73,7 +73,7 @@ SOURCE_METRICS = ("write.metadata.metrics.column._source_file", "full")
 COMMIT_ATTEMPTS = 5
 WRITERS = 2
 # The pipeline's stage lines (see ingest.progress).
-_progress = logging.getLogger("lakehouse_pipeline.progress")
+_progress = logging.getLogger("lakehouse_loader.progress")
 
 
 def catalog(config: PipelineConfig) -> Catalog:

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from lakehouse_pipeline.raw_zone import write_parquet
+from lakehouse_loader.raw_zone import write_parquet
 
 SCHEMA = pa.schema([("id", pa.int64()), ("code", pa.string()), ("region", pa.string())])
 

@@ -12,16 +12,16 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from lakehouse_pipeline.contract import parse_partition
-from lakehouse_pipeline.errors import IngestError
-from lakehouse_pipeline.iceberg_commit import (
+from lakehouse_loader.contract import parse_partition
+from lakehouse_loader.errors import IngestError
+from lakehouse_loader.iceberg_commit import (
     _TRINO_PARTITION_SUFFIX,
     _iceberg_type,
     _to_table_schema,
 )
-from lakehouse_pipeline.register import LINEAGE
-from lakehouse_pipeline.staging import remove_stale
-from lakehouse_pipeline.types import KINDS, ColumnType
+from lakehouse_loader.register import LINEAGE
+from lakehouse_loader.staging import remove_stale
+from lakehouse_loader.types import KINDS, ColumnType
 
 
 @pytest.mark.parametrize(

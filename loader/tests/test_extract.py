@@ -14,10 +14,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from lakehouse_pipeline import extract
-from lakehouse_pipeline.contract import Contract, load_contract
-from lakehouse_pipeline.errors import IngestError
-from lakehouse_pipeline.extract import (
+from lakehouse_loader import extract
+from lakehouse_loader.contract import Contract, load_contract
+from lakehouse_loader.errors import IngestError
+from lakehouse_loader.extract import (
     FilePlan,
     PlanDisproved,
     Reject,
@@ -25,7 +25,7 @@ from lakehouse_pipeline.extract import (
     read_batches,
     read_file,
 )
-from lakehouse_pipeline.types import ColumnType
+from lakehouse_loader.types import ColumnType
 
 BIGINT = ColumnType("bigint")
 VARCHAR = ColumnType("varchar")
@@ -143,7 +143,7 @@ def test_batches_are_sliced(tmp_path: Path) -> None:
 
 
 def test_package_import_does_not_load_pyarrow() -> None:
-    code = "import sys, lakehouse_pipeline; assert 'pyarrow' not in sys.modules"
+    code = "import sys, lakehouse_loader; assert 'pyarrow' not in sys.modules"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse_pipeline.errors import IngestError
-from lakehouse_pipeline.ingest import table_for
-from lakehouse_pipeline.register import plan_change, widens
+from lakehouse_loader.errors import IngestError
+from lakehouse_loader.ingest import table_for
+from lakehouse_loader.register import plan_change, widens
 
 
 @pytest.mark.parametrize(

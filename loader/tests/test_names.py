@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lakehouse_pipeline.names import MAX_NAME_LENGTH, normalize_headers
+from lakehouse_loader.names import MAX_NAME_LENGTH, normalize_headers
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from lakehouse_pipeline._values import Inference, NumberFormat, convert
-from lakehouse_pipeline.types import ColumnType
+from lakehouse_loader._values import Inference, NumberFormat, convert
+from lakehouse_loader.types import ColumnType
 
 
 def infer(*batches: list[str | None], numbers: NumberFormat | None = None) -> ColumnType:
