@@ -23,7 +23,8 @@ cost nothing) and loads each in its own task:
    earlier version of the same file left, in one atomic commit;
 4. **refresh** the dashboards.
 
-`data/raw/<name>.csv` and `data/raw/<name>/*.csv` both load into table `<name>`.
+`data/raw/<name>.csv` and `data/raw/<name>/*.csv` both load into table `<name>` (`.csv`
+in any case; names starting with `.` or `~`, such as editors' lock files, are left out).
 
 **On demand**: `./lakehouse ingest FILE...` triggers a run for exactly those files (the
 `files` parameter, e.g. `["data/raw/orders.csv"]`).

@@ -2,6 +2,9 @@
 
 Prints one JSON object per file on stdout; a file that cannot be loaded is reported on
 stderr (file, line, column, fix) and makes the exit code 1.
+
+`python -m lakehouse_loader list [--raw-dir DIR]`: the CSV files the drop zone holds (the
+scheduled scan's rule, drop_zone.py), as a JSON array of paths below data/raw/.
 """
 
 from __future__ import annotations
@@ -9,12 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import resource
 import sys
 from pathlib import Path
-
-from .config import PipelineConfig
-from .errors import IngestError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,8 +23,28 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     ingest = sub.add_parser("ingest", help="load CSV files into their Iceberg tables")
     ingest.add_argument("files", nargs="+", type=Path)
+    listing = sub.add_parser("list", help="the CSV files in data/raw/ that loads consider")
+    listing.add_argument(
+        "--raw-dir", type=Path, help="the drop zone (default: $LAKEHOUSE_DATA_DIR/raw)"
+    )
     args = parser.parse_args(argv)
+    if args.command == "list":
+        return _list(args.raw_dir)
+    return _ingest(args.files)
 
+
+def _list(raw_dir: Path | None) -> int:
+    from .drop_zone import listing
+
+    if raw_dir is None:
+        raw_dir = Path(os.environ.get("LAKEHOUSE_DATA_DIR", "data")) / "raw"
+    print(json.dumps(listing(raw_dir)))
+    return 0
+
+
+def _ingest(files: list[Path]) -> int:
+    from .config import PipelineConfig
+    from .errors import IngestError
     from .ingest import ingest_file
 
     # Stage lines for the `lakehouse` CLI, which shows them as they come.
@@ -36,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
     config = PipelineConfig.from_env()
     failed = 0
-    for path in args.files:
+    for path in files:
         try:
             result = ingest_file(path, config)
         except IngestError as error:

@@ -3,27 +3,22 @@
 A file is due when its content differs from its last load attempt. A file whose current
 content was loaded, or was rejected as unloadable, waits until it changes: retrying a
 file that cannot be loaded would only fail again every minute. A failure of anything
-else (Trino down, say) leaves it due, so a later run tries again.
+else (Trino down, say) leaves it due, so a later run tries again. Which files there are
+is drop_zone's rule, the one `./lakehouse up` uses too.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from .config import PipelineConfig
+from .drop_zone import csv_files
 from .ingest import sha256_of, source_name
 from .ledger import latest_attempts
 from .trino_sql import Trino
 
 # A file modified this recently may still be being written (a copy into the drop zone).
 SETTLE_SECONDS = 5.0
-
-
-def csv_files(raw_dir: Path) -> list[Path]:
-    """data/raw/<name>.csv and data/raw/<name>/<any>.csv, in a stable order."""
-    found = [*raw_dir.glob("*.csv"), *raw_dir.glob("*/*.csv")]
-    return sorted(p for p in found if p.is_file() and not p.name.startswith("."))
 
 
 def due_files(config: PipelineConfig, trino: Trino, now: float | None = None) -> list[str]:

@@ -1,11 +1,12 @@
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, renameSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { dim, type Reporter } from "../cli/reporter.ts";
 import { UserError } from "../cli/user-error.ts";
 import type { Settings } from "../config/settings.ts";
 import { installedTools } from "../install/installer.ts";
 import { httpUrl } from "../services/addresses.ts";
+import { dropZoneListing } from "./drop-zone.ts";
 
 /** The environment the Python pipeline reads its connections from (lakehouse_loader/config.py). */
 export function pipelineEnv(s: Settings): Record<string, string> {
@@ -107,12 +108,8 @@ export function ingestDirect(
   });
 }
 
-/** Every CSV file in the drop zone, data/raw/*.csv and data/raw/<table>/*.csv, sorted. */
+/** Every CSV file in the drop zone, as the scheduled scan lists it (drop-zone.ts). */
 export function rawFiles(s: Settings): string[] {
   const raw = join(s.paths.data, "raw");
-  if (!existsSync(raw)) return [];
-  return readdirSync(raw, { recursive: true, encoding: "utf8" })
-    .filter((name) => name.toLowerCase().endsWith(".csv") && name.split("/").length <= 2)
-    .sort()
-    .map((name) => join(raw, name));
+  return dropZoneListing(raw).map((name) => join(raw, name));
 }
