@@ -23,10 +23,12 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     import pyarrow as pa
+    import pyarrow.fs as pafs
+    from pyiceberg.catalog import Catalog
 
+    from .commit import Committed
     from .contract import Contract
     from .extract import Batch, FilePlan, Reject
-    from .trino_sql import Trino
 
 
 @dataclass(frozen=True)
@@ -105,15 +107,56 @@ def contract_path(path: Path, raw_dir: Path, table: str) -> Path:
     return raw_dir / f"{base}.contract.yaml"
 
 
-def is_unchanged(trino: Trino, table: str, source: str, sha: str, last: tuple[str, int]) -> bool:
-    """The file's `last` load (ledger: content hash, rows) had this content, and its rows
-    are still in the existing `table` (rows deleted by hand since then mean: load again)."""
-    if last[0] != sha:
-        return False
-    rows = trino.query(
-        f"SELECT count(*) FROM {trino.table(table)} WHERE _source_file = ?", [source]
-    )
-    return int(rows[0][0]) == last[1]
+def _held(tables: Catalog, namespace: str, table: str, source: str) -> Committed | None:
+    """The content of `source` its table holds, when all of its load is committed: its
+    rows, and its rejects' table holds that content's rejects too (committed second)."""
+    from pyiceberg.exceptions import NoSuchTableError
+
+    from .commit import committed
+
+    try:
+        held = committed(tables.load_table((namespace, table)), source)
+    except NoSuchTableError:
+        return None
+    if held is None:
+        return None
+    try:
+        rejects = committed(tables.load_table((namespace, rejects_table(table))), source)
+    except NoSuchTableError:
+        rejects = None
+    if rejects is None:  # none recorded: right when the content had none
+        return held if held.rejected == 0 else None
+    return held if rejects.sha256 == held.sha256 else None
+
+
+def _note_in_ledger(
+    tables: Catalog,
+    namespace: str,
+    table: str,
+    source: str,
+    held: Committed,
+    started_at: datetime,
+) -> None:
+    """A content its table holds while the ledger has no record of it (the ledger write after
+    the commit was lost) is recorded now, so the scheduled scan stops finding it due."""
+    from .ledger import LedgerEntry, last_load, ledger_table, record
+
+    last = last_load(ledger_table(tables, namespace), source)
+    if last is not None and last[0] == held.sha256:
+        return
+    record(
+        tables,
+        namespace,
+        LedgerEntry(
+            source, held.sha256, table, held.rows + held.rejected, held.rows, held.rejected,
+            held.snapshot_id, started_at, datetime.now(UTC), "loaded",
+            "recorded from the table's snapshot: the ledger had missed this load",
+        ),
+    )  # fmt: skip
+
+
+def rejects_table(table: str) -> str:
+    return f"{table}__rejects"
 
 
 def _use_jemalloc() -> None:
@@ -127,8 +170,8 @@ def _use_jemalloc() -> None:
 
 
 def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
-    from .ledger import LedgerEntry, ensure_ledger, last_load, record
-    from .trino_sql import Trino
+    from .catalog import catalog
+    from .ledger import LedgerEntry, record
 
     _use_jemalloc()
 
@@ -140,34 +183,35 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
         raise IngestError(source, "file not found", fix="check the path")
     table = table_for(path, raw_dir)
 
-    trino = Trino(config)
-    ensure_ledger(trino)
+    tables = catalog(config)
     # The same content again is a no-op while its rows are there: only then is the file
     # hashed before its load. Otherwise pass 1 hashes it as it reads it (1 GiB: 2 s less).
-    last = last_load(trino, source)
     sha = None
-    if last is not None and trino.table_exists(table):
+    held = _held(tables, config.schema, table, source)
+    if held is not None:
         sha = sha256_of(path)
-        if is_unchanged(trino, table, source, sha, last):
+        if held.sha256 == sha:
+            _note_in_ledger(tables, config.schema, table, source, held, started_at)
             return LoadResult(source, table, "unchanged", 0, 0, 0, None, time.monotonic() - started)
 
     try:
-        result, sha = _load(_Job(path, source, table, sha, trino, config, started, started_at))
+        result, sha = _load(_Job(path, source, table, sha, tables, config, started, started_at))
     except Exception as error:
         if sha is None:  # failed before pass 1 had read it all
             with contextlib.suppress(OSError):
                 sha = sha256_of(path)
         # Best effort: the ledger shows the failure, but a ledger that cannot be written
-        # (Trino down) must not hide the original error.
+        # (the catalog down) must not hide the original error.
         failed = LedgerEntry(
             source, sha or "", table, None, None, None, None, started_at, datetime.now(UTC),
             "rejected" if isinstance(error, IngestError) else "failed", str(error)[:2000],
         )  # fmt: skip
         with contextlib.suppress(Exception):
-            record(trino, failed)
+            record(tables, config.schema, failed)
         raise
     record(
-        trino,
+        tables,
+        config.schema,
         LedgerEntry(
             source, sha, table, result.data_rows, result.rows_accepted, result.rows_rejected,
             result.snapshot_id, started_at, datetime.now(UTC), "loaded", None,
@@ -205,7 +249,7 @@ class _Job:
     source: str  # as the ledger and lineage name it
     table: str
     sha: str | None  # known before the load, or None: computed while the file is read
-    trino: Trino
+    tables: Catalog
     config: PipelineConfig
     started: float  # time.monotonic(), for the progress lines
     started_at: datetime
@@ -238,38 +282,37 @@ def _load(job: _Job) -> tuple[LoadResult, str]:
 def _write_and_register(
     job: _Job, contract: Contract | None, plan: FilePlan
 ) -> tuple[LoadResult, str]:
-    """Reads the file with its plan, writes the raw zone and the table's files, registers
+    """Reads the file with its plan, writes the raw zone and the table's files, commits
     them; raises PlanDisproved (before anything is committed) for a provisional plan."""
     import pyarrow as pa
     import pyarrow.fs as pafs
 
+    from .catalog import object_store
+    from .commit import PendingCommit, Target
     from .extract import read_file
-    from .iceberg_commit import TableFiles, layout_for_load, replace_source_rows
-    from .raw_zone import s3_filesystem, upload, write_parquet
-    from .register import plan_for, prepare_table
+    from .raw_zone import upload, write_parquet
     from .staging import load_folder
+    from .table_files import TableFiles
 
-    path, source, table, sha, trino, config = (
-        job.path, job.source, job.table, job.sha, job.trino, job.config
-    )  # fmt: skip
+    path, source, table, sha, config = job.path, job.source, job.table, job.sha, job.config
     started, started_at = job.started, job.started_at
-    columns = [(c.name, c.type.trino()) for c in plan.columns]
-    # The table's data files are written along with the raw zone when the table's layout
-    # after the load is known now (see iceberg_commit). An incompatible type fails here,
-    # before anything is written.
-    change = plan_for(trino, table, columns, source)
-    layout = layout_for_load(config, table, change, columns, plan.partition)
-    files = "Parquet and the table's files" if layout is not None else "Parquet"
+    # What the commit will do to the table (create it, add or widen columns), planned now so
+    # the table's files are written along with the raw zone. A column the table cannot hold
+    # fails here, before anything is written.
+    columns = [(c.name, c.type) for c in plan.columns]
+    pending = PendingCommit(
+        job.tables, Target(config.schema, table, columns, plan.partition, source)
+    )
     if plan.provisional:
         progress(
             source,
             f"{len(plan.columns)} columns, typed by the first rows; reading the file once, "
-            f"checking every row, writing {files}",
+            "checking every row, writing Parquet and the table's files",
             started,
         )
     else:
         shape = f"{plan.data_rows} rows, {len(plan.columns)} columns"
-        progress(source, f"{shape}; writing {files}", started)
+        progress(source, f"{shape}; writing Parquet and the table's files", started)
     ratio = contract.max_reject_ratio if contract is not None else config.max_reject_ratio
     reading = read_file(plan, contract, max_reject_ratio=ratio, hash_file=sha is None)
 
@@ -284,13 +327,13 @@ def _write_and_register(
                 [*batch.accepted.columns, *lineage.columns(batch.accepted.num_rows)],
                 schema=schema,
             )
-            if table_files is not None and rows.num_rows:
+            if rows.num_rows:
                 table_files.add(rows)
             yield rows
 
-    fs = s3_filesystem(config)
+    fs = object_store(config)
     with load_folder() as staging, ThreadPoolExecutor(1, thread_name_prefix="upload") as uploads:
-        table_files = TableFiles(layout, source, staging) if layout is not None else None
+        table_files = TableFiles(pending.layout, source, staging)
         try:
             raw_file = staging / "raw.parquet"
             accepted = write_parquet(
@@ -306,65 +349,73 @@ def _write_and_register(
                     f"{len(rejects)} rejected: refusing to load a file that would lose rows",
                     fix="report this file as a bug",
                 )
-            if table_files is not None:
-                table_files.finish()
-            # One object per version of the file, named by its content: the raw zone keeps
-            # every version as the audit trail, and a retry of the same content writes the
-            # same object.
-            object_key = f"{table}/{object_name(path)}.{sha[:12]}.parquet"
-            raw_key = f"{config.bucket}/raw/{object_key}"
-            progress(
-                source,
-                f"{plan.data_rows} rows read; uploading s3://{raw_key}; registering in "
-                f"iceberg.{config.schema}.{table}",
-                started,
-            )
-            # The raw zone's object is uploaded during the DDL and the table files' upload;
-            # the rows become visible only once it is there (the audit trail comes first).
-            raw_upload = uploads.submit(upload, fs, raw_file, raw_key)
-            location = layout.location if layout is not None and layout.new else None
-            prepare_table(trino, table, columns, source, plan.partition, location)
+            table_files.finish()
         except BaseException:
-            if table_files is not None:
-                table_files.abort()  # nothing of them was committed
+            table_files.abort()  # nothing of them was committed
             raise
-        # A table changed meanwhile gets its files written again from the local copy.
-        snapshot = replace_source_rows(
-            config,
-            pafs.LocalFileSystem(),
-            table,
-            str(raw_file),
+        # One object per version of the file, named by its content: the raw zone keeps
+        # every version as the audit trail, and a retry of the same content writes the
+        # same object.
+        object_key = f"{table}/{object_name(path)}.{sha[:12]}.parquet"
+        raw_key = f"{config.bucket}/raw/{object_key}"
+        progress(
             source,
-            table_files,
-            before_commit=raw_upload.result,
+            f"{plan.data_rows} rows read; uploading s3://{raw_key}; committing to "
+            f"iceberg.{config.schema}.{table}",
+            started,
         )
-
-    # The rejects table is replaced for this file too, also when it now has none.
-    reject_table = f"{table}__rejects"
-    if rejects or trino.table_exists(reject_table):
-        reject_fields = [
-            pa.field("line", pa.int64()),
-            pa.field("raw", pa.string()),
-            pa.field("reason", pa.string()),
-        ]
-        reject_schema = pa.schema(reject_fields + lineage.fields)
-        reject_batch = pa.RecordBatch.from_arrays(
-            [
-                pa.array([r.line for r in rejects], pa.int64()),
-                pa.array([r.raw for r in rejects], pa.string()),
-                pa.array([r.reason for r in rejects], pa.string()),
-                *lineage.columns(len(rejects)),
-            ],
-            schema=reject_schema,
+        # The raw zone's object is uploaded along with the table's files; the rows become
+        # visible only once it is there (the audit trail comes first).
+        raw_upload = uploads.submit(upload, fs, raw_file, raw_key)
+        snapshot = pending.commit(
+            table_files, raw_file, sha, accepted, len(rejects), before_commit=raw_upload.result
         )
-        reject_key = f"{config.bucket}/rejects/{object_key}"
-        write_parquet(fs, reject_key, reject_schema, [reject_batch])
-        reject_columns = [("line", "bigint"), ("raw", "varchar"), ("reason", "varchar")]
-        prepare_table(trino, reject_table, reject_columns, source, [])
-        replace_source_rows(config, fs, reject_table, reject_key, source)
+        _commit_rejects(job, fs, staging, f"{config.bucket}/rejects/{object_key}", sha, rejects)
 
-    progress(source, "registered", started)
+    progress(source, "committed", started)
     return LoadResult(
         source, table, "loaded", plan.data_rows, accepted, len(rejects),
         snapshot, time.monotonic() - started,
     ), sha  # fmt: skip
+
+
+def _commit_rejects(
+    job: _Job, fs: pafs.FileSystem, staging: Path, key: str, sha: str, rejects: list[Reject]
+) -> None:
+    """Makes the table's rejects table hold exactly this content's rejects (also when it now
+    has none), kept in the raw zone's rejects/ too."""
+    import pyarrow as pa
+    import pyarrow.fs as pafs
+    from pyiceberg.exceptions import NoSuchTableError
+
+    from .commit import PendingCommit, Target
+    from .raw_zone import upload, write_parquet
+    from .types import ColumnType
+
+    table = rejects_table(job.table)
+    if not rejects:
+        try:
+            job.tables.load_table((job.config.schema, table))
+        except NoSuchTableError:
+            return  # none now, none before
+    lineage = _Lineage(job.source, job.started_at)
+    columns = [
+        ("line", ColumnType("bigint")),
+        ("raw", ColumnType("varchar")),
+        ("reason", ColumnType("varchar")),
+    ]
+    schema = pa.schema([pa.field(name, kind.arrow()) for name, kind in columns] + lineage.fields)
+    batch = pa.RecordBatch.from_arrays(
+        [
+            pa.array([r.line for r in rejects], pa.int64()),
+            pa.array([r.raw for r in rejects], pa.string()),
+            pa.array([r.reason for r in rejects], pa.string()),
+            *lineage.columns(len(rejects)),
+        ],
+        schema=schema,
+    )
+    local = staging / "rejects.parquet"
+    write_parquet(pafs.LocalFileSystem(), str(local), schema, [batch])
+    upload(fs, local, key)
+    pending = PendingCommit(job.tables, Target(job.config.schema, table, columns, [], job.source))
+    pending.commit(None, local, sha, len(rejects))

@@ -1,17 +1,27 @@
 """The ingest ledger, `iceberg.<schema>._ingest_log`: one row per load attempt.
 
-It decides what is new (a file whose content hash was already loaded is skipped) and is
-the record that nothing was lost: rows accepted + rows rejected = data rows in the file.
+It is the queryable log of every attempt, the record that nothing was lost (rows accepted +
+rows rejected = data rows in the file), and what the scheduled scan reads (through Trino)
+to find new and changed files. Whether a file's content is in its table is answered by the
+table itself (commit.committed): a ledger write lost after a commit loses no certainty.
+The loader writes it with pyiceberg, like every table it writes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .trino_sql import Trino
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyiceberg.catalog import Catalog
+    from pyiceberg.table import Table
+
 LEDGER = "_ingest_log"
+_RECORD_ATTEMPTS = 5
 
 _COLUMNS = (
     ("file_path", "varchar"),
@@ -45,19 +55,46 @@ class LedgerEntry:
     message: str | None
 
 
-def ensure_ledger(trino: Trino) -> None:
-    columns = ", ".join(f'"{name}" {kind}' for name, kind in _COLUMNS)
-    trino.query(f"CREATE TABLE IF NOT EXISTS {trino.table(LEDGER)} ({columns})")
+def _arrow_schema() -> pa.Schema:
+    import pyarrow as pa
+
+    types = {
+        "varchar": pa.string(),
+        "bigint": pa.int64(),
+        "timestamp(6) with time zone": pa.timestamp("us", tz="UTC"),
+    }
+    return pa.schema([pa.field(name, types[kind]) for name, kind in _COLUMNS])
 
 
-def last_load(trino: Trino, file_path: str) -> tuple[str, int] | None:
+def ledger_table(catalog: Catalog, namespace: str) -> Table:
+    """The ledger, created on first use (by pyiceberg, like every table the loader writes)."""
+    from pyiceberg.exceptions import NoSuchTableError, TableAlreadyExistsError
+
+    identifier = (namespace, LEDGER)
+    try:
+        return catalog.load_table(identifier)
+    except NoSuchTableError:
+        pass
+    try:
+        return catalog.create_table(identifier, _arrow_schema())
+    except TableAlreadyExistsError:  # another load created it meanwhile
+        return catalog.load_table(identifier)
+
+
+def last_load(ledger: Table, file_path: str) -> tuple[str, int] | None:
     """(content hash, rows accepted) of the file's last successful load, if any."""
-    rows = trino.query(
-        f"SELECT sha256, rows_accepted FROM {trino.table(LEDGER)} "
-        "WHERE file_path = ? AND status = 'loaded' ORDER BY finished_at DESC LIMIT 1",
-        [file_path],
+    from pyiceberg.expressions import And, EqualTo
+
+    rows = (
+        ledger.scan(
+            row_filter=And(EqualTo("file_path", file_path), EqualTo("status", "loaded")),  # type: ignore[call-arg,arg-type]
+            selected_fields=("sha256", "rows_accepted", "finished_at"),
+        )
+        .to_arrow()
+        .sort_by([("finished_at", "descending")])
+        .to_pylist()
     )
-    return (str(rows[0][0]), int(rows[0][1])) if rows else None
+    return (str(rows[0]["sha256"]), int(rows[0]["rows_accepted"])) if rows else None
 
 
 def latest_attempts(trino: Trino) -> dict[str, tuple[str, str]]:
@@ -73,8 +110,16 @@ def latest_attempts(trino: Trino) -> dict[str, tuple[str, str]]:
     return {str(path): (str(sha), str(status)) for path, sha, status in rows}
 
 
-def record(trino: Trino, entry: LedgerEntry) -> None:
-    names = ", ".join(f'"{name}"' for name, _ in _COLUMNS)
-    marks = ", ".join("?" for _ in _COLUMNS)
-    values = [getattr(entry, name) for name, _ in _COLUMNS]
-    trino.query(f"INSERT INTO {trino.table(LEDGER)} ({names}) VALUES ({marks})", values)
+def record(catalog: Catalog, namespace: str, entry: LedgerEntry) -> None:
+    """Appends the entry, retrying when another load's entry was committed first."""
+    import pyarrow as pa
+    from pyiceberg.exceptions import CommitFailedException
+
+    row = pa.Table.from_pylist([asdict(entry)], schema=_arrow_schema())
+    for attempt in range(1, _RECORD_ATTEMPTS + 1):
+        try:
+            ledger_table(catalog, namespace).append(row)
+            return
+        except CommitFailedException:
+            if attempt == _RECORD_ATTEMPTS:
+                raise

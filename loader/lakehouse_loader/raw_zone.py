@@ -10,31 +10,12 @@ import itertools
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
-
-from .config import PipelineConfig
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     import pyarrow as pa
     import pyarrow.fs as pafs
-
-
-def s3_filesystem(config: PipelineConfig) -> pafs.S3FileSystem:
-    import pyarrow.fs as pafs
-
-    endpoint = urlparse(config.s3_endpoint)
-    return pafs.S3FileSystem(
-        access_key=config.s3_access_key,
-        secret_key=config.s3_secret_key,
-        endpoint_override=endpoint.netloc,
-        scheme=endpoint.scheme or "http",
-        # SeaweedFS ignores regions, but every client must agree on one.
-        region=config.s3_region,
-        allow_bucket_creation=False,
-        allow_bucket_deletion=False,
-    )
 
 
 def dictionary_columns(sample: pa.Table | pa.RecordBatch) -> list[str]:
@@ -99,9 +80,12 @@ def write_parquet(
     return rows
 
 
-def upload(fs: pafs.S3FileSystem, local: Path, key: str) -> None:
+def upload(fs: pafs.FileSystem, local: Path, key: str) -> None:
     """Copies a local file to the object `key`."""
     import pyarrow.fs as pafs
+
+    if fs.type_name != "s3":  # a local object store (catalog.object_store) needs its folders
+        fs.create_dir(key.rsplit("/", 1)[0], recursive=True)
 
     pafs.copy_files(
         str(local), key, source_filesystem=pafs.LocalFileSystem(), destination_filesystem=fs

@@ -1,17 +1,10 @@
-"""Make a table hold exactly one source file's rows, in one Iceberg commit.
+"""A table's own data files, written from rows as they come, for the commit to add.
 
-The rows are written as the table's own data files, split by its partition spec, and a
-single transaction through the REST catalog deletes the rows an earlier load of the same
-source file left and adds the new files. Readers see the old rows or the new, never both,
-never half; a load killed before the commit leaves only unreferenced files (removed by
-maintenance's `remove_orphan_files`), and a re-run replaces rather than duplicates.
-
-The files are written while the CSV file is read (the raw zone's rows, as they come),
-for the table's layout as it will be after its DDL: the table as it is, or the one its
-CREATE TABLE will make. Schema changes stay with Trino and happen after the file was read
-(so a file that fails validation leaves its table as it was); if the table then does not
-have the layout the files were written for (columns added or widened, or another writer
-changed it meanwhile), they are dropped and written again from the raw zone.
+The rows are shaped to the table's columns and types, split by its partition spec, and
+written as Parquet with the table's field ids and the statistics its manifests need. They
+are written while the CSV file is read (with the raw zone's rows), for the layout the table
+will have at the commit (commit.py); the commit adds them only to a table that still has that
+layout, and otherwise has them written again from the raw zone's local copy.
 
 Writing the files here rather than through a Trino MERGE matters for speed: Trino would
 read every row back and rewrite it, most of a large load's time on a small machine.
@@ -21,38 +14,28 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import logging
 import shutil
 import uuid
-import warnings
 from collections import OrderedDict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 from .errors import IngestError
 from .raw_zone import dictionary_columns
-from .staging import load_folder
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     import pyarrow as pa
-    import pyarrow.fs as pafs
-    from pyiceberg.catalog import Catalog
     from pyiceberg.io import FileIO, OutputFile
     from pyiceberg.io.fileformat import FileFormatWriter
     from pyiceberg.manifest import DataFile
     from pyiceberg.partitioning import PartitionSpec
     from pyiceberg.schema import Schema
-    from pyiceberg.table import Table
+    from pyiceberg.table.metadata import TableMetadata
     from pyiceberg.typedef import Properties, Record
-    from pyiceberg.types import IcebergType
-
-    from .config import PipelineConfig
-    from .register import TableChange
 
 # Rows read back from the raw zone at a time, when a load's files are written from it.
 CHUNK_ROWS = 250_000
@@ -70,28 +53,7 @@ UPLOAD_BYTES = 8 << 20
 # Exact (not truncated) statistics for the lineage column let the delete of a file's earlier
 # rows drop whole data files instead of reading them to decide.
 SOURCE_METRICS = ("write.metadata.metrics.column._source_file", "full")
-COMMIT_ATTEMPTS = 5
 WRITERS = 2
-# The pipeline's stage lines (see ingest.progress).
-_progress = logging.getLogger("lakehouse_loader.progress")
-
-
-def catalog(config: PipelineConfig) -> Catalog:
-    from pyiceberg.catalog.rest import RestCatalog
-
-    endpoint = urlparse(config.s3_endpoint)
-    return RestCatalog(
-        "lakehouse",
-        uri=config.catalog_url,
-        **{
-            "s3.endpoint": f"{endpoint.scheme or 'http'}://{endpoint.netloc}",
-            "s3.access-key-id": config.s3_access_key,
-            "s3.secret-access-key": config.s3_secret_key,
-            # SeaweedFS ignores regions, but every client must agree on one.
-            "s3.region": config.s3_region,
-            "s3.force-virtual-addressing": "false",
-        },
-    )
 
 
 @dataclass(frozen=True)
@@ -104,231 +66,18 @@ class TableLayout:
     spec: PartitionSpec
     properties: dict[str, str]
     io: FileIO
-    new: bool = False  # a table the load creates, at this location
 
     @staticmethod
-    def of(table: Table) -> TableLayout:
-        properties = {**table.properties, SOURCE_METRICS[0]: SOURCE_METRICS[1]}
-        return TableLayout(table.location(), table.schema(), table.spec(), properties, table.io)
+    def of(metadata: TableMetadata, io: FileIO) -> TableLayout:
+        properties = {**metadata.properties, SOURCE_METRICS[0]: SOURCE_METRICS[1]}
+        return TableLayout(metadata.location, metadata.schema(), metadata.spec(), properties, io)
 
-    def matches(self, table: Table) -> bool:
+    def matches(self, other: TableLayout) -> bool:
         return (
-            table.location() == self.location
-            and table.schema().as_struct() == self.schema.as_struct()
-            and table.spec() == self.spec
+            other.location == self.location
+            and other.schema.as_struct() == self.schema.as_struct()
+            and other.spec == self.spec
         )
-
-
-def layout_for_load(
-    config: PipelineConfig,
-    table: str,
-    change: TableChange,
-    columns: list[tuple[str, str]],
-    partition: list[str],
-) -> TableLayout | None:
-    """The layout `table` will have after the load's DDL (`change`), when it is known now:
-    the table as it is when the DDL leaves its schema alone (narrower file types are cast
-    to it), or, for a new table, the one prepare_table will create at the layout's
-    location. None when the load adds or widens columns."""
-    from pyiceberg.exceptions import NoSuchTableError
-
-    from .register import LINEAGE
-
-    if change.add_columns or change.widen_columns:
-        return None
-    tables = catalog(config)
-    if change.create:
-        return _new_table_layout(
-            tables, config.schema, table, [*columns, *LINEAGE.items()], partition
-        )
-    try:
-        return TableLayout.of(tables.load_table((config.schema, table)))
-    except NoSuchTableError:  # dropped meanwhile: the files are written after the DDL
-        return None
-
-
-def _new_table_layout(
-    tables: Catalog,
-    namespace: str,
-    table: str,
-    columns: list[tuple[str, str]],
-    partition: list[str],
-) -> TableLayout | None:
-    """What Trino's CREATE TABLE makes: columns numbered from 1 in order, all optional;
-    partition fields numbered from 1000 and named as Trino names them; the location is ours
-    (`WITH (location = ...)`), unique like Trino's own."""
-    from pyiceberg.io import load_file_io
-    from pyiceberg.partitioning import PartitionField, PartitionSpec
-    from pyiceberg.schema import Schema
-    from pyiceberg.transforms import parse_transform
-    from pyiceberg.types import NestedField
-
-    from .contract import parse_partition
-
-    base = tables.load_namespace_properties(namespace).get("location")
-    types = [_iceberg_type(trino_type) for _, trino_type in columns]
-    if not base or None in types:
-        return None
-    schema = Schema(
-        *(
-            NestedField(field_id, name, field_type, required=False)
-            for field_id, ((name, _), field_type) in enumerate(
-                zip(columns, types, strict=True), start=1
-            )
-            if field_type is not None
-        )
-    )
-    fields = []
-    for field_id, text in enumerate(partition, start=1000):
-        spec = parse_partition(text)
-        if spec is None:
-            return None
-        fields.append(
-            PartitionField(
-                source_id=schema.find_field(spec.column).field_id,
-                field_id=field_id,
-                transform=parse_transform(spec.transform),
-                name=spec.column + _TRINO_PARTITION_SUFFIX[spec.transform.split("[")[0]],
-            )
-        )
-    location = f"{base.rstrip('/')}/{table}-{uuid.uuid4().hex}"
-    return TableLayout(
-        location=location,
-        schema=schema,
-        spec=PartitionSpec(*fields, spec_id=0),
-        properties={SOURCE_METRICS[0]: SOURCE_METRICS[1]},
-        io=load_file_io(tables.properties, location),
-        new=True,
-    )
-
-
-# How Trino names a partition field: its column, with a suffix for the transform.
-_TRINO_PARTITION_SUFFIX = {
-    "identity": "",
-    "year": "_year",
-    "month": "_month",
-    "day": "_day",
-    "hour": "_hour",
-    "bucket": "_bucket",
-    "truncate": "_trunc",
-}
-
-
-def _iceberg_type(trino_type: str) -> IcebergType | None:
-    """The Iceberg type Trino stores for one of the pipeline's column types (or the
-    lineage's time zone timestamp)."""
-    from pyiceberg import types as t
-
-    from .types import parse_type
-
-    if trino_type == "timestamp(6) with time zone":
-        return t.TimestamptzType()
-    try:
-        column = parse_type(trino_type)
-    except ValueError:
-        return None
-    if column.kind == "decimal":
-        assert column.precision is not None and column.scale is not None  # set for decimals
-        return t.DecimalType(column.precision, column.scale)
-    by_kind: dict[str, IcebergType] = {
-        "boolean": t.BooleanType(),
-        "bigint": t.LongType(),
-        "double": t.DoubleType(),
-        "date": t.DateType(),
-        "timestamp": t.TimestampType(),
-        "varchar": t.StringType(),
-    }
-    return by_kind[column.kind]
-
-
-def replace_source_rows(
-    config: PipelineConfig,
-    fs: pafs.FileSystem,
-    table: str,
-    parquet_key: str,
-    source: str,
-    written: TableFiles | None = None,
-    before_commit: Callable[[], object] | None = None,
-) -> int | None:
-    """Makes `table` hold exactly the rows of the Parquet file `parquet_key` (in `fs`) for
-    `source`: the files `written` (finished, not uploaded) when the table has the layout
-    they were written for, else files written now from the Parquet file. `before_commit`
-    waits for what must exist before the rows are visible. Returns the snapshot committed."""
-    from pyiceberg.exceptions import CommitFailedException
-    from pyiceberg.expressions import EqualTo
-
-    tables = catalog(config)
-    identifier = (config.schema, table)
-    try:
-        iceberg_table = tables.load_table(identifier)
-        if iceberg_table.properties.get(SOURCE_METRICS[0]) != SOURCE_METRICS[1]:
-            # Table metadata only (no data changes): how statistics of new files are kept.
-            with iceberg_table.transaction() as settings:
-                settings.set_properties({SOURCE_METRICS[0]: SOURCE_METRICS[1]})
-            iceberg_table = tables.load_table(identifier)
-        if written is not None and written.layout.matches(iceberg_table):
-            data_files = written.upload()
-        else:
-            if written is not None:
-                _progress.info("%s: the table changed meanwhile; writing its files again", source)
-                written.abort()
-                written = None
-            data_files = _write_data_files(iceberg_table, fs, parquet_key, source)
-    except BaseException:
-        if written is not None:  # not committed
-            written.abort()
-        raise
-    if before_commit is not None:
-        try:
-            before_commit()
-        except BaseException:
-            _delete(iceberg_table.io, data_files)  # not committed
-            raise
-    attempt = 1
-    while True:
-        try:
-            with iceberg_table.transaction() as commit, warnings.catch_warnings():
-                # A first load deletes nothing, which pyiceberg warns about.
-                warnings.filterwarnings("ignore", "Delete operation did not match any records")
-                # pyiceberg's own __init__ is hidden from mypy by its pydantic base.
-                commit.delete(EqualTo("_source_file", source))  # type: ignore[call-arg,arg-type]
-                with commit.update_snapshot().fast_append() as append:
-                    for data_file in data_files:
-                        append.append_data_file(data_file)
-            # The commit updated the table object: its current snapshot is the one made.
-            return iceberg_table.metadata.current_snapshot_id
-        except CommitFailedException:
-            # Another writer (maintenance, a user's SQL) committed first: start again from
-            # the table as it is now; the data files written are still valid for it.
-            if attempt == COMMIT_ATTEMPTS:
-                _delete(iceberg_table.io, data_files)  # refused for sure: nobody's files
-                raise
-            attempt += 1
-            iceberg_table = tables.load_table(identifier)
-
-
-def _write_data_files(
-    table: Table, fs: pafs.FileSystem, parquet_key: str, source: str
-) -> list[DataFile]:
-    import pyarrow.parquet as pq
-
-    with load_folder() as staging:
-        files = TableFiles(TableLayout.of(table), source, staging)
-        try:
-            with fs.open_input_file(parquet_key) as stream:
-                for batch in pq.ParquetFile(stream).iter_batches(batch_size=CHUNK_ROWS):
-                    files.add(batch)
-            files.finish()
-            return files.upload()
-        except BaseException:
-            files.abort()
-            raise
-
-
-def _delete(io: FileIO, data_files: list[DataFile]) -> None:
-    for data_file in data_files:
-        with contextlib.suppress(Exception):  # best effort: maintenance sweeps the rest
-            io.delete(data_file.file_path)
 
 
 PartitionValues = tuple[object, ...]
@@ -412,8 +161,7 @@ class TableFiles:
             future.result()  # raises a failed write's error
 
     def upload(self) -> list[DataFile]:
-        """Uploads the finished files into the table's location. Only once the table exists:
-        Trino creates a table only at an empty location."""
+        """Uploads the finished files into the table's location."""
 
         def upload(data_file: DataFile) -> None:
             local = self._local(data_file.file_path)

@@ -12,16 +12,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from lakehouse_loader.contract import parse_partition
 from lakehouse_loader.errors import IngestError
-from lakehouse_loader.iceberg_commit import (
-    _TRINO_PARTITION_SUFFIX,
-    _iceberg_type,
-    _to_table_schema,
-)
-from lakehouse_loader.register import LINEAGE
 from lakehouse_loader.staging import remove_stale
-from lakehouse_loader.types import KINDS, ColumnType
+from lakehouse_loader.table_files import _to_table_schema
 
 
 @pytest.mark.parametrize(
@@ -77,26 +70,3 @@ def test_staging_folders_of_killed_loads_are_removed(
     assert not stale.exists()
     assert live.exists()
     assert other.exists()
-
-
-def test_every_column_type_of_the_pipeline_has_its_iceberg_type() -> None:
-    # A type missing here would silently send every load of it down the slower path.
-    types = [ColumnType(kind).trino() for kind in KINDS if kind != "decimal"]
-    types += [ColumnType("decimal", 12, 2).trino(), *LINEAGE.values()]
-    assert all(_iceberg_type(t) is not None for t in types), types
-    assert str(_iceberg_type("decimal(12,2)")) == "decimal(12, 2)"
-
-
-def test_every_partition_transform_a_contract_allows_has_trinos_field_name() -> None:
-    for text in (
-        "month(d)",
-        "year(d)",
-        "day(d)",
-        "hour(d)",
-        "bucket(16, d)",
-        "truncate(4, d)",
-        "d",
-    ):
-        spec = parse_partition(text)
-        assert spec is not None
-        assert spec.transform.split("[")[0] in _TRINO_PARTITION_SUFFIX

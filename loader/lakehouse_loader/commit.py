@@ -1,0 +1,254 @@
+"""Make a table hold exactly one source file's rows, in one Iceberg commit.
+
+The loader is the tables' one writer, through the catalog with pyiceberg; Trino reads them
+and runs maintenance. One transaction creates the table (a first load) or changes its
+schema (columns added or widened), deletes the rows an earlier load of the same source file
+left, and adds the new data files; its snapshot records the source file, the content's
+SHA-256 and the rows, so whether a content is committed is answered by the table itself.
+Readers see the old rows or the new, never both, never half. A load that fails or is killed
+before the commit leaves the table exactly as it was (its files unreferenced: deleted, or
+swept by maintenance's `remove_orphan_files`), and a re-run replaces rather than duplicates.
+
+Another writer (a load of another file into the same table, maintenance, a user's SQL) may
+commit first: the commit is then planned again on the table as it is now, the files reused
+when the table still has the layout they were written for, else written again from the
+load's local copy of its rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .table_files import SOURCE_METRICS, TableFiles, TableLayout
+from .table_schema import SOURCE_COLUMN, new_table, plan_change
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from pyiceberg.catalog import Catalog
+    from pyiceberg.io import FileIO
+    from pyiceberg.manifest import DataFile
+    from pyiceberg.table import Table, Transaction
+
+    from .types import ColumnType
+
+# What a load's snapshot records in its summary.
+SUMMARY_SOURCE = "lakehouse.source-file"
+SUMMARY_SHA256 = "lakehouse.sha256"
+SUMMARY_ROWS = "lakehouse.rows"
+SUMMARY_REJECTED = "lakehouse.rows-rejected"
+COMMIT_ATTEMPTS = 5
+# Rows read back from the local copy at a time, when a load's files are written again.
+CHUNK_ROWS = 250_000
+# The pipeline's stage lines (see ingest.progress).
+_progress = logging.getLogger("lakehouse_loader.progress")
+
+
+@dataclass(frozen=True)
+class Target:
+    """The table a file's rows go to, and what the file needs of it."""
+
+    namespace: str
+    table: str
+    columns: list[tuple[str, ColumnType]]
+    partition: list[str]  # a new table's spec, contract syntax
+    source: str
+
+    @property
+    def identifier(self) -> tuple[str, str]:
+        return (self.namespace, self.table)
+
+
+@dataclass(frozen=True)
+class Committed:
+    """A load's content as its table's snapshot recorded it."""
+
+    snapshot_id: int
+    sha256: str
+    rows: int
+    rejected: int  # the content's rows quarantined (in the table's `__rejects` table)
+
+
+class PendingCommit:
+    """The transaction a load will commit, planned before the file is read: its `layout`
+    is what the table's files are written for. Planning changes nothing; a column the table
+    cannot hold raises IngestError here, before anything is written."""
+
+    def __init__(self, catalog: Catalog, target: Target) -> None:
+        self._catalog, self.target = catalog, target
+        self._transaction, self.layout, self.new = self._plan()
+
+    def _plan(self) -> tuple[Transaction, TableLayout, bool]:
+        from pyiceberg.exceptions import NoSuchTableError
+        from pyiceberg.io import load_file_io
+
+        target, catalog = self.target, self._catalog
+        try:
+            table = catalog.load_table(target.identifier)
+        except NoSuchTableError:
+            schema, spec = new_table(target.columns, target.partition)
+            creating = catalog.create_table_transaction(
+                target.identifier,
+                schema,
+                location=self._new_location(),
+                partition_spec=spec,
+                properties={SOURCE_METRICS[0]: SOURCE_METRICS[1]},
+            )
+            metadata = creating.table_metadata
+            io = load_file_io(catalog.properties, metadata.location)
+            return creating, TableLayout.of(metadata, io), True
+        change = plan_change(table.schema(), target.columns, target.table, target.source)
+        transaction = table.transaction()
+        if table.properties.get(SOURCE_METRICS[0]) != SOURCE_METRICS[1]:
+            transaction.set_properties({SOURCE_METRICS[0]: SOURCE_METRICS[1]})
+        if change:
+            with transaction.update_schema() as update:
+                change.apply(update)
+        return transaction, TableLayout.of(transaction.table_metadata, table.io), False
+
+    def _new_location(self) -> str | None:
+        """A new table's own folder, unique like Trino's (`<table>-<uuid>`): files a dropped
+        table of the same name left behind never mix with its successor's."""
+        base = self._catalog.load_namespace_properties(self.target.namespace).get("location")
+        return f"{base.rstrip('/')}/{self.target.table}-{uuid.uuid4().hex}" if base else None
+
+    def commit(
+        self,
+        written: TableFiles | None,
+        local_rows: Path,
+        sha256: str,
+        rows: int,
+        rejected: int = 0,
+        before_commit: Callable[[], object] | None = None,
+    ) -> int:
+        """Commits the files `written` (finished, not uploaded; None: written now from the
+        Parquet file `local_rows`); `before_commit` waits for what must exist before the rows
+        are visible. Returns the snapshot committed."""
+        from pyiceberg.exceptions import CommitFailedException
+
+        source = self.target.source
+        try:
+            data_files = written.upload() if written is not None else self._write(local_rows)
+        except BaseException:
+            if written is not None:  # not committed
+                written.abort()
+            raise
+        io = self.layout.io
+        try:
+            if before_commit is not None:
+                before_commit()
+            summary = {
+                SUMMARY_SOURCE: source,
+                SUMMARY_SHA256: sha256,
+                SUMMARY_ROWS: str(rows),
+                SUMMARY_REJECTED: str(rejected),
+            }
+            attempt = 1
+            while True:
+                try:
+                    return self._commit(data_files, summary)
+                except CommitFailedException:
+                    # Another writer committed first: plan again on the table as it is now.
+                    if attempt == COMMIT_ATTEMPTS:
+                        raise
+                    attempt += 1
+                    layout = self.layout
+                    self._transaction, self.layout, self.new = self._plan()
+                    if not layout.matches(self.layout):
+                        _progress.info("%s: the table changed meanwhile; writing again", source)
+                        _delete(io, data_files)
+                        data_files, io = [], self.layout.io
+                        data_files = self._write(local_rows)
+        except BaseException:
+            _delete(io, data_files)  # not committed
+            raise
+
+    def _commit(self, data_files: list[DataFile], summary: dict[str, str]) -> int:
+        from pyiceberg.expressions import EqualTo
+
+        transaction = self._transaction
+        if not self.new:
+            with warnings.catch_warnings():
+                # A first load of this file deletes nothing, which pyiceberg warns about.
+                warnings.filterwarnings("ignore", "Delete operation did not match any records")
+                # pyiceberg's own __init__ is hidden from mypy by its pydantic base.
+                transaction.delete(EqualTo(SOURCE_COLUMN, self.target.source))  # type: ignore[call-arg,arg-type]
+        with transaction.update_snapshot(snapshot_properties=summary).fast_append() as append:
+            for data_file in data_files:
+                append.append_data_file(data_file)
+        table = transaction.commit_transaction()
+        snapshot = table.metadata.current_snapshot_id
+        assert snapshot is not None  # it has just made one
+        return snapshot
+
+    def _write(self, local_rows: Path) -> list[DataFile]:
+        import pyarrow.parquet as pq
+
+        files = TableFiles(self.layout, self.target.source, local_rows.parent)
+        try:
+            for batch in pq.ParquetFile(local_rows).iter_batches(batch_size=CHUNK_ROWS):
+                files.add(batch)
+            files.finish()
+            return files.upload()
+        except BaseException:
+            files.abort()
+            raise
+
+
+def committed(table: Table, source: str) -> Committed | None:
+    """The content of `source` the table holds, as the last load of it recorded in its
+    snapshot, while that load's rows are all still there (rows deleted by hand since, or
+    snapshots expired: None, load again)."""
+    from pyiceberg.table.snapshots import ancestors_of
+
+    for snapshot in ancestors_of(table.current_snapshot(), table.metadata):
+        summary = snapshot.summary
+        if summary is None or summary.get(SUMMARY_SOURCE) != source:
+            continue
+        sha, rows = summary.get(SUMMARY_SHA256), summary.get(SUMMARY_ROWS)
+        if sha is None or rows is None or source_rows(table, source) != int(rows):
+            return None
+        rejected = int(summary.get(SUMMARY_REJECTED) or 0)
+        return Committed(snapshot.snapshot_id, sha, int(rows), rejected)
+    return None
+
+
+def source_rows(table: Table, source: str) -> int:
+    """Rows of `source` in the table. A data file the loader wrote holds one source's rows
+    and says so in its exact statistics: its row count is enough. Others (compacted by
+    maintenance, or with deletes) are read, the lineage column only."""
+    from pyiceberg.conversions import from_bytes
+    from pyiceberg.expressions import EqualTo
+    from pyiceberg.io.pyarrow import ArrowScan
+    from pyiceberg.types import StringType
+
+    scan = table.scan(row_filter=EqualTo(SOURCE_COLUMN, source), selected_fields=(SOURCE_COLUMN,))  # type: ignore[call-arg,arg-type]
+    field_id = table.schema().find_field(SOURCE_COLUMN).field_id
+    rows = 0
+    for task in scan.plan_files():
+        lower = task.file.lower_bounds.get(field_id)
+        upper = task.file.upper_bounds.get(field_id)
+        only_source = (
+            lower is not None
+            and lower == upper
+            and from_bytes(StringType(), lower) == source
+            and task.file.null_value_counts.get(field_id, 0) == 0
+        )
+        if only_source and not task.delete_files:
+            rows += task.file.record_count
+            continue
+        arrow = ArrowScan(table.metadata, table.io, scan.projection(), scan.row_filter)
+        rows += arrow.to_table([task]).num_rows
+    return rows
+
+
+def _delete(io: FileIO, data_files: list[DataFile]) -> None:
+    for data_file in data_files:
+        with contextlib.suppress(Exception):  # best effort: maintenance sweeps the rest
+            io.delete(data_file.file_path)

@@ -1,0 +1,269 @@
+"""The whole loader against pyiceberg's SQL catalog on local files: create, evolve, replace a
+file's rows, concurrent commits, failed loads, the snapshot's record. No services needed:
+the same code the stack runs, with a `sqlite:` catalog and a `file://` object store."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.table import Table
+
+from lakehouse_loader.catalog import catalog
+from lakehouse_loader.commit import (
+    SUMMARY_ROWS,
+    SUMMARY_SHA256,
+    SUMMARY_SOURCE,
+    PendingCommit,
+    Target,
+)
+from lakehouse_loader.config import PipelineConfig
+from lakehouse_loader.errors import IngestError
+from lakehouse_loader.ingest import LoadResult, ingest_file
+from lakehouse_loader.ledger import LEDGER
+from lakehouse_loader.types import ColumnType
+
+NS = "lakehouse"
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Iterator[PipelineConfig]:
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    (tmp_path / "store" / "lakehouse").mkdir(parents=True)
+    config = PipelineConfig(
+        trino_url="http://unused",
+        catalog_url=f"sqlite:///{tmp_path}/catalog.db",
+        s3_endpoint=f"file://{tmp_path}/store",
+        s3_region="us-east-1",
+        bucket="lakehouse",
+        schema=NS,
+        data_dir=tmp_path / "data",
+    )
+    catalog(config).create_namespace(NS)
+    yield config
+
+
+def write(config: PipelineConfig, name: str, text: str) -> Path:
+    path = config.data_dir / "raw" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load(config: PipelineConfig, name: str, text: str | None = None) -> LoadResult:
+    path = config.data_dir / "raw" / name if text is None else write(config, name, text)
+    return ingest_file(path, config)
+
+
+def table(config: PipelineConfig, name: str) -> Table:
+    return catalog(config).load_table((NS, name))
+
+
+def rows(config: PipelineConfig, name: str, *columns: str) -> list[dict[str, object]]:
+    scan = table(config, name).scan(selected_fields=columns or ("*",))
+    return sorted(scan.to_arrow().to_pylist(), key=repr)
+
+
+ORDERS = "id,day,amount\n1,2026-01-05,10.50\n2,2026-02-07,3.25\n3,2026-02-09,7.00\n"
+MONTHLY = 'partition: ["month(day)"]\n'
+
+
+def test_a_first_load_creates_the_table_with_its_partitions_and_records_the_content(
+    config: PipelineConfig,
+) -> None:
+    write(config, "orders.contract.yaml", MONTHLY)
+    result = load(config, "orders.csv", ORDERS)
+    assert (result.status, result.rows_accepted, result.rows_rejected) == ("loaded", 3, 0)
+    orders = table(config, "orders")
+    assert [(f.name, str(f.transform)) for f in orders.spec().fields] == [("day_month", "month")]
+    assert rows(config, "orders", "id", "amount", "_source_file") == [
+        {"id": 1, "amount": Decimal("10.50"), "_source_file": "data/raw/orders.csv"},
+        {"id": 2, "amount": Decimal("3.25"), "_source_file": "data/raw/orders.csv"},
+        {"id": 3, "amount": Decimal("7.00"), "_source_file": "data/raw/orders.csv"},
+    ]
+    assert len(orders.inspect.files()) == 2  # one data file per month
+    snapshot = orders.current_snapshot()
+    assert snapshot is not None and snapshot.snapshot_id == result.snapshot_id
+    summary = snapshot.summary
+    assert summary is not None
+    sha = hashlib.sha256(ORDERS.encode()).hexdigest()
+    assert (summary[SUMMARY_SOURCE], summary[SUMMARY_SHA256], summary[SUMMARY_ROWS]) == (
+        "data/raw/orders.csv",
+        sha,
+        "3",
+    )
+    # The raw zone's audit-trail object, named by the content.
+    raw = config.s3_endpoint.removeprefix("file://") + "/lakehouse/raw/orders"
+    assert [p.name for p in Path(raw).iterdir()] == [f"orders.{sha[:12]}.parquet"]
+
+
+def test_the_same_content_again_commits_nothing(config: PipelineConfig) -> None:
+    first = load(config, "orders.csv", ORDERS)
+    again = load(config, "orders.csv")
+    assert again.status == "unchanged"
+    assert table(config, "orders").current_snapshot().snapshot_id == first.snapshot_id  # type: ignore[union-attr]
+
+
+def test_new_content_replaces_that_files_rows_and_keeps_the_others(
+    config: PipelineConfig,
+) -> None:
+    load(config, "orders/jan.csv", "id,amount\n1,1.5\n2,2.5\n")
+    load(config, "orders/feb.csv", "id,amount\n3,3.5\n")
+    load(config, "orders/jan.csv", "id,amount\n1,9.5\n")
+    assert rows(config, "orders", "id", "amount") == [
+        {"id": 1, "amount": Decimal("9.5")},
+        {"id": 3, "amount": Decimal("3.5")},
+    ]
+
+
+def test_rows_deleted_by_hand_are_loaded_again(config: PipelineConfig) -> None:
+    load(config, "orders.csv", ORDERS)
+    table(config, "orders").delete("id = 2")
+    assert load(config, "orders.csv").status == "loaded"
+    assert len(rows(config, "orders")) == 3
+
+
+def test_a_later_file_adds_and_widens_columns_in_the_commit_of_its_rows(
+    config: PipelineConfig,
+) -> None:
+    load(config, "orders/a.csv", "id,price\n1,12.50\n")
+    before = len(table(config, "orders").metadata.metadata_log)
+    load(config, "orders/b.csv", "id,price,channel\n2,12345.75,web\n")
+    orders = table(config, "orders")
+    assert str(orders.schema().find_type("price")) == "decimal(7, 2)"
+    assert str(orders.schema().find_type("channel")) == "string"
+    assert rows(config, "orders", "id", "price", "channel") == [
+        {"id": 1, "price": Decimal("12.50"), "channel": None},
+        {"id": 2, "price": Decimal("12345.75"), "channel": "web"},
+    ]
+    # Schema change, delete and append: one commit, one new metadata file.
+    assert len(orders.metadata.metadata_log) == before + 1
+
+
+def test_a_load_that_fails_leaves_the_table_exactly_as_it_was(
+    config: PipelineConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(config, "orders/a.csv", "id,amount\n1,1.5\n")
+    orders = table(config, "orders")
+    snapshot, schema = orders.current_snapshot(), orders.schema()
+
+    def broken(*_: object) -> None:
+        raise OSError("the object store went away")
+
+    # A file that needs a new column, failing after its files are written.
+    monkeypatch.setattr("lakehouse_loader.raw_zone.upload", broken)
+    with pytest.raises(OSError, match="went away"):
+        load(config, "orders/b.csv", "id,amount,channel\n2,2.5,web\n")
+    orders = table(config, "orders")
+    assert orders.current_snapshot() == snapshot
+    assert orders.schema() == schema
+    # A new table is not created either.
+    with pytest.raises(OSError, match="went away"):
+        load(config, "customers.csv", "id,name\n1,Ann\n")
+    with pytest.raises(NoSuchTableError):
+        table(config, "customers")
+
+
+def test_a_type_the_table_cannot_hold_is_refused_before_anything_is_written(
+    config: PipelineConfig,
+) -> None:
+    load(config, "orders/a.csv", "id,amount\n1,1.5\n")
+    snapshot = table(config, "orders").current_snapshot()
+    with pytest.raises(IngestError, match="column id"):
+        load(config, "orders/b.csv", "id,amount\nx1,2.5\n")
+    assert table(config, "orders").current_snapshot() == snapshot
+
+
+def _pending(config: PipelineConfig, source: str) -> PendingCommit:
+    columns = [("id", ColumnType("bigint"))]
+    return PendingCommit(catalog(config), Target(NS, "events", columns, [], source))
+
+
+def _local_rows(tmp: Path, name: str, source: str, ids: list[int]) -> Path:
+    """A load's local copy of its rows (what a commit writes the table's files again from)."""
+    from datetime import UTC, datetime
+
+    path = tmp / f"{name}.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "id": pa.array(ids, pa.int64()),
+                "_source_file": pa.array([source] * len(ids)),
+                "_ingested_at": pa.array(
+                    [datetime.now(UTC)] * len(ids), pa.timestamp("us", tz="UTC")
+                ),
+            }
+        ),
+        path,
+    )
+    return path
+
+
+def test_commits_that_race_are_retried_on_the_table_as_it_is_now(
+    config: PipelineConfig, tmp_path: Path
+) -> None:
+    # Two loads plan a new table at once (same file twice, and another file): each is
+    # committed exactly once, whoever comes first.
+    first, second, third = (
+        _pending(config, "data/raw/events/a.csv"),
+        _pending(config, "data/raw/events/a.csv"),
+        _pending(config, "data/raw/events/b.csv"),
+    )
+    assert first.new and second.new and third.new
+    first.commit(None, _local_rows(tmp_path, "first", "data/raw/events/a.csv", [1, 2]), "sha-a", 2)
+    # The same file's second load: the table now exists elsewhere; rows replaced, not added.
+    second.commit(
+        None, _local_rows(tmp_path, "second", "data/raw/events/a.csv", [1, 2]), "sha-a", 2
+    )
+    third.commit(None, _local_rows(tmp_path, "third", "data/raw/events/b.csv", [3]), "sha-b", 1)
+    assert rows(config, "events", "id") == [{"id": 1}, {"id": 2}, {"id": 3}]
+
+
+def test_an_other_writers_commit_in_between_is_retried(
+    config: PipelineConfig, tmp_path: Path
+) -> None:
+    load(config, "events/a.csv", "id\n1\n")
+    mine = _pending(config, "data/raw/events/b.csv")
+    load(config, "events/c.csv", "id\n3\n")  # commits first
+    mine.commit(None, _local_rows(tmp_path, "mine", "data/raw/events/b.csv", [2]), "sha-b", 1)
+    assert rows(config, "events", "id") == [{"id": 1}, {"id": 2}, {"id": 3}]
+
+
+def test_a_commit_whose_ledger_entry_was_lost_is_known_by_its_table(
+    config: PipelineConfig,
+) -> None:
+    tables: Catalog = catalog(config)
+    first = load(config, "orders.csv", ORDERS)
+    tables.drop_table((NS, LEDGER))  # as if the ledger write after the commit was lost
+    again = load(config, "orders.csv")
+    assert again.status == "unchanged"
+    ledger = rows(config, LEDGER, "file_path", "status", "rows_accepted", "snapshot_id")
+    assert ledger == [
+        {
+            "file_path": "data/raw/orders.csv",
+            "status": "loaded",
+            "rows_accepted": 3,
+            "snapshot_id": first.snapshot_id,
+        }
+    ]
+
+
+def test_rejects_go_to_their_table_and_are_replaced_with_the_file(
+    config: PipelineConfig,
+) -> None:
+    write(
+        config, "orders.contract.yaml", "columns:\n  id: { type: bigint }\nmax_reject_ratio: 0.5\n"
+    )
+    load(config, "orders.csv", "id,note\n1,a\nx,b\n3,c\n")
+    assert rows(config, "orders__rejects", "line", "reason")[0]["line"] == 3
+    assert [r["id"] for r in rows(config, "orders", "id")] == [1, 3]
+    load(config, "orders.csv", "id,note\n1,a\n2,b\n")
+    assert rows(config, "orders__rejects") == []
+    assert load(config, "orders.csv").status == "unchanged"
