@@ -24,7 +24,8 @@ import { trinoClient } from "../src/bootstrap/bootstrap.ts";
 import { s3Client } from "../src/clients/s3.ts";
 import { loadSettings } from "../src/config/settings.ts";
 import { installedTools } from "../src/install/installer.ts";
-import { type FileOutcome, pipelineEnv } from "../src/pipeline/direct-ingest.ts";
+import { pipelineEnv } from "../src/pipeline/direct-ingest.ts";
+import type { FileOutcome } from "../src/pipeline/outcomes.ts";
 
 const { values } = parseArgs({ options: { "size-mb": { type: "string", default: "1024" } } });
 const root = resolve(import.meta.dirname, "..");

@@ -62,7 +62,10 @@ def _ingest(files: list[Path]) -> int:
             result = ingest_file(path, config)
         except IngestError as error:
             failed += 1
-            print(json.dumps({"file": str(path), "status": "failed", "error": str(error)}))
+            outcome = {"file": str(path), "status": "failed", "error": str(error)}
+            # Flushed at once, as every outcome: the CLI pairs outcomes with files in order,
+            # and one lost in the buffer to a crash would pin it on the wrong file.
+            print(json.dumps(outcome), flush=True)
             print(f"error: {error}", file=sys.stderr)
             continue
         # The process's peak memory so far: what a load of this size needs.

@@ -1,7 +1,8 @@
-import { join, relative } from "node:path";
 import { dim, type Reporter } from "../cli/reporter.ts";
 import type { Settings } from "../config/settings.ts";
-import { type FileOutcome, intoRawZone } from "../pipeline/direct-ingest.ts";
+import { intoRawZone } from "../pipeline/direct-ingest.ts";
+import { sourceName } from "../pipeline/drop-zone.ts";
+import { type FileOutcome, summarise } from "../pipeline/outcomes.ts";
 import { AirflowClient, type TaskInstance } from "./client.ts";
 
 export const INGEST_DAG = "csv_to_iceberg";
@@ -11,11 +12,6 @@ const FINISHED = new Set(["success", "failed"]);
 const POLL_MS = 1000;
 /** A run nobody picks up within this long points at a stopped scheduler or worker. */
 const QUEUED_TOO_LONG_MS = 180_000;
-
-/** How the DAG, the ledger and lineage name a file: data/raw/..., whatever the data dir. */
-export function sourceName(s: Settings, path: string): string {
-  return join("data", relative(s.paths.data, path)).split("\\").join("/");
-}
 
 /**
  * Loads files through Airflow: copies them into data/raw/, triggers `csv_to_iceberg` for
@@ -78,9 +74,8 @@ export async function ingestViaAirflow(
       return { file: source, status: "failed", error: failureMessage(source, task, log) };
     }),
   );
-  const count = (status: FileOutcome["status"]) =>
-    outcomes.filter((o) => o.status === status).length;
-  done(`${count("loaded")} loaded, ${count("unchanged")} unchanged, ${count("failed")} failed`);
+  const { text, ok } = summarise(outcomes);
+  done(text, ok);
   const refreshing = tasks.some((t) => t.task_id !== LOAD_TASK && !FINISHED.has(t.state ?? ""));
   if (!FINISHED.has(state) && refreshing) {
     reporter.info(dim(`  dashboards refresh in the background (run ${run.dag_run_id})`));

@@ -6,7 +6,8 @@ import { bootstrap, trinoClient } from "../bootstrap/bootstrap.ts";
 import { envFile } from "../config/paths.ts";
 import { loadSettings, type Settings } from "../config/settings.ts";
 import { install, isFullyInstalled } from "../install/installer.ts";
-import { type FileOutcome, ingestDirect, rawFiles } from "../pipeline/direct-ingest.ts";
+import { ingestDirect, rawFiles } from "../pipeline/direct-ingest.ts";
+import type { FileOutcome } from "../pipeline/outcomes.ts";
 import {
   compose,
   composeAvailable,

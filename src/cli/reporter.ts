@@ -5,8 +5,11 @@
 export interface Reporter {
   info(message: string): void;
   warn(message: string): void;
-  /** A step that has started; returns a function to call when it is done. */
-  step(message: string): (outcome?: string) => void;
+  /**
+   * A step that has started; returns a function to call when it is done, with `ok` false
+   * when it failed (shown with ✗ instead of ✓).
+   */
+  step(message: string): (outcome?: string, ok?: boolean) => void;
   progress(label: string, done: number, total: number | undefined): void;
 }
 
@@ -43,10 +46,11 @@ export function consoleReporter(stream: NodeJS.WriteStream = process.stderr): Re
       endLine();
       const started = Date.now();
       stream.write(`${dim("•")} ${message}...\n`);
-      return (outcome = "done") => {
+      return (outcome = "done", ok = true) => {
         endLine();
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
-        stream.write(`${green("✓")} ${message}: ${outcome} ${dim(`(${seconds}s)`)}\n`);
+        const mark = ok ? green("✓") : red("✗");
+        stream.write(`${mark} ${message}: ${outcome} ${dim(`(${seconds}s)`)}\n`);
       };
     },
     progress(label, done, total) {

@@ -6,7 +6,8 @@ import { UserError } from "../cli/user-error.ts";
 import type { Settings } from "../config/settings.ts";
 import { installedTools } from "../install/installer.ts";
 import { httpUrl } from "../services/addresses.ts";
-import { dropZoneListing } from "./drop-zone.ts";
+import { dropZoneListing, sourceName } from "./drop-zone.ts";
+import { type FileOutcome, outcomesOf, parseOutcome, summarise } from "./outcomes.ts";
 
 /** The environment the Python pipeline reads its connections from (lakehouse_loader/config.py). */
 export function pipelineEnv(s: Settings): Record<string, string> {
@@ -25,17 +26,6 @@ export function pipelineEnv(s: Settings): Record<string, string> {
   };
 }
 
-export interface FileOutcome {
-  file: string;
-  status: "loaded" | "unchanged" | "failed";
-  table?: string;
-  data_rows?: number;
-  rows_accepted?: number;
-  rows_rejected?: number;
-  peak_rss_mib?: number;
-  error?: string;
-}
-
 /** A file outside data/raw/ is copied in first: the drop zone is the one source of truth. */
 export function intoRawZone(s: Settings, file: string): string {
   const raw = join(s.paths.data, "raw");
@@ -51,7 +41,10 @@ export function intoRawZone(s: Settings, file: string): string {
   return target;
 }
 
-/** Runs `python -m lakehouse_loader ingest` on the files, one JSON outcome per file. */
+/**
+ * Runs `python -m lakehouse_loader ingest` on the files: one outcome per file, a failed one
+ * for each file the loader reported nothing on (it crashed or was killed).
+ */
 export function ingestDirect(
   s: Settings,
   files: string[],
@@ -65,17 +58,23 @@ export function ingestDirect(
       env: { ...process.env, ...pipelineEnv(s) },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    const outcomes: FileOutcome[] = [];
+    const reported: FileOutcome[] = [];
     let buffered = "";
+    // Stage lines ("progress: FILE: ...") are shown as they come, with the time taken so
+    // far; everything else, and stdout lines that are no outcome, is kept for the error.
     let stderr = "";
+    const stdoutLine = (line: string) => {
+      if (!line.trim()) return;
+      const outcome = parseOutcome(line);
+      if (outcome) reported.push(outcome);
+      else stderr += `${line}\n`;
+    };
     child.stdout.on("data", (chunk: Buffer) => {
       buffered += chunk.toString();
       const lines = buffered.split("\n");
       buffered = lines.pop() ?? "";
-      for (const line of lines) if (line.trim()) outcomes.push(JSON.parse(line) as FileOutcome);
+      lines.forEach(stdoutLine);
     });
-    // Stage lines ("progress: FILE: ...") are shown as they come, with the time taken so
-    // far; everything else is kept for the error message.
     const started = Date.now();
     let partial = "";
     child.stderr.on("data", (chunk: Buffer) => {
@@ -91,19 +90,13 @@ export function ingestDirect(
       }
     });
     child.on("error", reject);
-    child.on("close", (code) => {
-      const count = (status: FileOutcome["status"]) =>
-        outcomes.filter((o) => o.status === status).length;
-      done(`${count("loaded")} loaded, ${count("unchanged")} unchanged, ${count("failed")} failed`);
-      if (outcomes.length < paths.length) {
-        reject(
-          new Error(
-            `the pipeline stopped (exit ${code}):\n${stderr.trim().split("\n").slice(-20).join("\n")}`,
-          ),
-        );
-      } else {
-        resolveAll(outcomes);
-      }
+    child.on("close", (code, signal) => {
+      stdoutLine(buffered);
+      const sources = paths.map((path) => sourceName(s, path));
+      const outcomes = outcomesOf(sources, reported, { code, signal, stderr: stderr + partial });
+      const { text, ok } = summarise(outcomes);
+      done(text, ok);
+      resolveAll(outcomes);
     });
   });
 }

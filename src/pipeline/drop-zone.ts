@@ -1,5 +1,6 @@
 import { readdirSync, type Stats, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
+import type { Settings } from "../config/settings.ts";
 
 /*
  * Which files in the drop zone, data/raw/, are CSV files to load: the rule of the loader's
@@ -62,4 +63,9 @@ export function dropZoneListing(raw: string): string[] {
     }
   }
   return found.sort(byCodePoint);
+}
+
+/** How the DAG, the ledger and lineage name a file: data/raw/..., whatever the data dir. */
+export function sourceName(s: Settings, path: string): string {
+  return join("data", relative(s.paths.data, path)).split("\\").join("/");
 }
