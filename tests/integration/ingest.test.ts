@@ -301,34 +301,35 @@ describe("CSV ingestion (direct)", () => {
       ["-m", "lakehouse_loader", "ingest", file],
       {
         env: { ...process.env, ...pipelineEnv(settings) },
-        stdio: "ignore",
+        stdio: ["ignore", "ignore", "pipe"],
       },
     );
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-    let running = true;
-    void exited.then(() => {
-      running = false;
-    });
-    // Kill it the moment its table exists: the file was read, the table created, the raw
-    // zone's object and the table's data files are being uploaded, nothing is committed yet.
+    // Kill it the moment it starts committing: the file was read, the raw zone's object and
+    // the table's data files are being uploaded, the table (created by the commit) is not
+    // there yet.
     let killed = false;
-    while (running && !killed) {
-      const table = await trino.query("SHOW TABLES FROM iceberg.lakehouse LIKE 'killed'");
-      if (table.rows.length > 0) {
-        child.kill("SIGKILL");
-        killed = true;
-      } else {
-        await new Promise((r) => setTimeout(r, 50));
+    let progress = "";
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (text: string) => {
+      progress += text;
+      if (!killed && progress.includes("committing to")) {
+        killed = child.kill("SIGKILL");
       }
-    }
-    await exited;
+    });
+    await new Promise((r) => child.once("exit", r));
     expect(killed, "the load finished before it could be killed").toBe(true);
-    // Never half a file: none of its rows, or (killed after the commit) all of them.
-    expect([0, 200_000]).toContain(await scalar("SELECT count(*) FROM iceberg.lakehouse.killed"));
+    // Never half a file: no table yet, or (killed after the commit) all of its rows.
+    const tables = await trino.query("SHOW TABLES FROM iceberg.lakehouse LIKE 'killed'");
+    const before = tables.rows.length
+      ? await scalar("SELECT count(*) FROM iceberg.lakehouse.killed")
+      : 0;
+    expect([0, 200_000]).toContain(before);
 
     const again = await ingest(file);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toContain("iceberg.lakehouse.killed: 200000 rows");
+    expect(again.stdout).toContain(
+      before === 0 ? "iceberg.lakehouse.killed: 200000 rows" : "unchanged",
+    );
     expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.killed")).toBe(200_000);
     expect(await scalar("SELECT count(DISTINCT order_id) FROM iceberg.lakehouse.killed")).toBe(
       200_000,
