@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 
     from .commit import Committed
     from .contract import Contract
-    from .extract import Batch, FilePlan, Reject
+    from .plan import FilePlan
+    from .read import Batch
+    from .rejects import Reject
 
 
 @dataclass(frozen=True)
@@ -264,7 +266,8 @@ def _load(job: _Job) -> tuple[LoadResult, str]:
     and the file is read twice: pass 1 for the types of every row, then pass 2.
     """
     from .contract import load_contract
-    from .extract import PlanDisproved, plan_file
+    from .plan import plan_file
+    from .read import PlanDisproved
 
     contract = load_contract(contract_path(job.path, job.config.data_dir / "raw", job.table))
     progress(job.source, "checking the header and the types", job.started)
@@ -289,8 +292,8 @@ def _write_and_register(
 
     from .catalog import object_store
     from .commit import PendingCommit, Target
-    from .extract import read_file
     from .raw_zone import upload, write_parquet
+    from .read import read_file
     from .staging import load_folder
     from .table_files import TableFiles
 
