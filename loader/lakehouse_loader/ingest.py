@@ -199,14 +199,21 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
     try:
         result, sha = _load(_Job(path, source, table, sha, tables, config, started, started_at))
     except Exception as error:
-        if sha is None:  # failed before pass 1 had read it all
+        from .ledger import CHANGED, changed_since, failure_status
+
+        # rejected (its content), failed (anything else: retried a few times), or changed
+        # (written while it was read, whatever the error: due again once it settles).
+        status = failure_status(error, changed_since(path, started_at))
+        if status == CHANGED:
+            sha = None  # what was read is not the file's content
+        elif sha is None:  # failed before pass 1 had read it all
             with contextlib.suppress(OSError):
                 sha = sha256_of(path)
         # Best effort: the ledger shows the failure, but a ledger that cannot be written
         # (the catalog down) must not hide the original error.
         failed = LedgerEntry(
             source, sha or "", table, None, None, None, None, started_at, datetime.now(UTC),
-            "rejected" if isinstance(error, IngestError) else "failed", str(error)[:2000],
+            status, str(error)[:2000],
         )  # fmt: skip
         with contextlib.suppress(Exception):
             record(tables, config.schema, failed)

@@ -13,9 +13,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from .errors import IngestError
 from .trino_sql import Trino
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pyarrow as pa
     from pyiceberg.catalog import Catalog
     from pyiceberg.table import Table
@@ -33,11 +36,21 @@ _COLUMNS = (
     ("snapshot_id", "bigint"),
     ("started_at", "timestamp(6) with time zone"),
     ("finished_at", "timestamp(6) with time zone"),
-    # loaded | rejected (the file itself cannot be loaded: fix it) | failed (anything else:
-    # a later run tries again)
+    # LOADED, REJECTED, FAILED or CHANGED, below
     ("status", "varchar"),
     ("message", "varchar"),
 )
+
+
+# An attempt's status.
+LOADED = "loaded"
+# The file's content cannot be loaded (an IngestError): fix the file.
+REJECTED = "rejected"
+# Anything else (a service down, a bug): the scheduled scan tries again, a few times.
+FAILED = "failed"
+# The file was written or replaced while it was loaded, whatever the error: what was read
+# is not its content, so the attempt says nothing of it (sha256 is empty).
+CHANGED = "changed"
 
 
 @dataclass(frozen=True)
@@ -97,17 +110,51 @@ def last_load(ledger: Table, file_path: str) -> tuple[str, int] | None:
     return (str(rows[0]["sha256"]), int(rows[0]["rows_accepted"])) if rows else None
 
 
-def latest_attempts(trino: Trino) -> dict[str, tuple[str, str]]:
-    """file path -> (content hash, status) of each file's most recent load attempt."""
+@dataclass(frozen=True)
+class Attempt:
+    """What the scheduled scan needs of one ledger row."""
+
+    sha256: str
+    status: str
+    message: str | None
+
+
+def recent_attempts(trino: Trino, depth: int) -> dict[str, list[Attempt]]:
+    """file path -> its `depth` most recent load attempts, the latest first."""
     if not trino.table_exists(LEDGER):
         return {}
     rows = trino.query(
-        "SELECT file_path, sha256, status FROM ("
-        " SELECT file_path, sha256, status, row_number() OVER"
+        "SELECT file_path, sha256, status, message FROM ("
+        " SELECT file_path, sha256, status, message, row_number() OVER"
         " (PARTITION BY file_path ORDER BY finished_at DESC) AS recency"
-        f" FROM {trino.table(LEDGER)}) WHERE recency = 1"
+        f" FROM {trino.table(LEDGER)}) WHERE recency <= {int(depth)}"
+        " ORDER BY file_path, recency"
     )
-    return {str(path): (str(sha), str(status)) for path, sha, status in rows}
+    attempts: dict[str, list[Attempt]] = {}
+    for path, sha, status, message in rows:
+        attempt = Attempt(str(sha), str(status), None if message is None else str(message))
+        attempts.setdefault(str(path), []).append(attempt)
+    return attempts
+
+
+def changed_since(path: Path, started_at: datetime) -> bool:
+    """Whether the file was written, replaced or removed since `started_at`. Its inode's
+    change time counts too: a copy that restores the old modification time (cp -p) or a
+    rename into place cannot set it back."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return True
+    return max(stat.st_mtime, stat.st_ctime) >= started_at.timestamp()
+
+
+def failure_status(error: BaseException, changed: bool) -> str:
+    """How a failed attempt is recorded: CHANGED when the file changed during it, whatever
+    the error (the file is due again once it settles), else REJECTED for its content and
+    FAILED for anything else."""
+    if changed:
+        return CHANGED
+    return REJECTED if isinstance(error, IngestError) else FAILED
 
 
 def record(catalog: Catalog, namespace: str, entry: LedgerEntry) -> None:
