@@ -27,6 +27,7 @@ __all__ = [
     "arrow_error",
     "blank_rows",
     "is_blank_line",
+    "longer_than_block",
     "open_csv",
     "read_ahead",
     "take_invalid",
@@ -120,6 +121,12 @@ def take_invalid(invalid: list[InvalidRow]) -> list[InvalidRow]:
 
 def is_blank_line(text: str) -> bool:
     return not text.strip()
+
+
+def longer_than_block(exc: Exception) -> bool:
+    """pyarrow's error for a row, or the header it skips, longer than a block."""
+    message = str(exc)
+    return "straddling" in message or "header is larger than block size" in message
 
 
 def arrow_error(exc: Exception, path: Path, name: str, contract_ref: str) -> IngestError:

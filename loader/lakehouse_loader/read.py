@@ -35,6 +35,7 @@ from .csv_reader import (
     arrow_error,
     blank_rows,
     is_blank_line,
+    longer_than_block,
     open_csv,
     read_ahead,
     take_invalid,
@@ -267,7 +268,7 @@ class FileReading:
                         yield out
                 pending.extend(scanner.take_invalid())
             except pa.ArrowInvalid as exc:
-                if "straddling" in str(exc):
+                if longer_than_block(exc):
                     raise PlanDisproved("a row is longer than the first block") from None
                 raise arrow_error(exc, plan.path, name, ref) from None
             trailing = _trailing_invalid_rejects(pending, lines, plan)

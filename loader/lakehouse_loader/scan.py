@@ -6,7 +6,7 @@ counts the physical lines (and computes the SHA-256, when asked): more lines tha
 means line breaks inside quoted values. :class:`Scanner` is this bookkeeping; the one read
 of a provisional plan (``read.FileReading``) uses it too, so both come to the same plan.
 
-A row longer than a block makes pyarrow fail ("straddling"): the scan starts again with
+A row (or the header) longer than a block makes pyarrow fail: the scan starts again with
 blocks four times larger, and the plan keeps the block size that worked.
 """
 
@@ -28,6 +28,7 @@ from .csv_reader import (
     arrow_error,
     blank_rows,
     is_blank_line,
+    longer_than_block,
     open_csv,
     read_ahead,
     take_invalid,
@@ -66,10 +67,10 @@ def scan_file(
         try:
             return _scan_once(file, block_size, infer, hash_file, first_block)
         except pa.ArrowInvalid as exc:
-            if "straddling" in str(exc) and block_size < _MAX_BLOCK_SIZE:
+            if longer_than_block(exc) and block_size < _MAX_BLOCK_SIZE:
                 block_size *= 4  # a row longer than a block: retry with larger blocks
                 continue
-            if "straddling" in str(exc):
+            if longer_than_block(exc):
                 raise IngestError(
                     file.name,
                     "a row is longer than 1 GB (probably an unclosed quote)",

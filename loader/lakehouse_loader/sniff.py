@@ -1,5 +1,8 @@
 """Sniffing: from the first megabyte of a file, how to read it and what its header says.
 
+A header longer than that is read with a larger sample (up to 64 MB, more than any header
+has: beyond, the file is refused with the header's line).
+
 It refuses what cannot be loaded at all (empty, binary, UTF-16, invalid UTF-8), finds the
 header record (after leading blank lines; it may span lines inside quotes), detects the
 delimiter and matches the contract's columns to the header. The result, :class:`Sniffed`,
@@ -18,9 +21,12 @@ File rules decided here:
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
+import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -37,6 +43,7 @@ DELIMITERS = (",", ";", "\t", "|")
 _UNSUPPORTED_DELIMITERS = ("^", "~", "#", "!", "\x1f", "¦", "¬")
 
 _SAMPLE_BYTES = 1 << 20  # bytes read to find the header and the delimiter
+_MAX_SAMPLE_BYTES = 64 << 20  # ... at the most, for a long header
 _SNIFF_RECORDS = 200
 _BINARY_PROBE = 8192
 _SCAN_CHUNK = 16 << 20
@@ -73,58 +80,38 @@ class Sniffed:
 
 
 def sniff(path: Path, contract: Contract | None = None, display_name: str | None = None) -> Sniffed:
-    """Reads the first megabyte of the file. Raises IngestError (with a fix) for files that
-    cannot be loaded: empty, binary, not UTF-8, no usable header, missing contract columns."""
+    """Reads the first megabyte of the file (more when the header is longer). Raises
+    IngestError (with a fix) for files that cannot be loaded: empty, binary, not UTF-8, no
+    usable header, missing contract columns."""
     path = Path(path)
     name = display_name or path.as_posix()
-    try:
-        stat = path.stat()
-        with path.open("rb") as fh:
-            head = fh.read(_SAMPLE_BYTES)
-    except OSError as exc:
-        raise IngestError(
-            name, f"cannot be read: {exc.strerror or exc}", fix="check the path and permissions"
-        ) from None
     ref = contract_ref(name, path, contract)
     encoding = (contract.encoding if contract else None) or "utf-8"
-
-    _check_text(name, head, encoding, at_eof=len(head) == stat.st_size)
-    text, at_eof = _decode_sample(path, name, head, encoding, stat.st_size, ref)
-    lines = text.splitlines(keepends=True)
-    if not at_eof and lines and not lines[-1].endswith(("\n", "\r")):
-        lines.pop()  # partial last line of the sample
-
-    # Skip leading blank lines, then take the header record (which may span lines).
-    skipped = 0
-    while skipped < len(lines) and not lines[skipped].strip():
-        skipped += 1
-    header_end = skipped
-    quotes = 0
-    # A quote only opens a quoted field at the start of a field; one inside a bare field
-    # (`id"; DROP TABLE x`) is a literal character, as CSV readers treat it. So the header
-    # can only span lines when one of its fields starts with a quote.
-    if skipped < len(lines) and not _FIELD_QUOTE.search(lines[skipped]):
-        quotes = -1  # a single-line header
-        header_end = skipped + 1
-    while quotes >= 0 and header_end < len(lines):
-        quotes += lines[header_end].count('"')
-        header_end += 1
-        if quotes % 2 == 0:
+    # The header must be whole in the sample: a file whose first line is longer than the
+    # sample is read again with a larger one, up to a size no header has.
+    sample = _SAMPLE_BYTES
+    while True:
+        stat, head = _read_head(path, name, sample)
+        _check_text(name, head, encoding, at_eof=len(head) == stat.st_size)
+        text, at_eof = _decode_sample(path, name, head, encoding, stat.st_size, ref)
+        lines = text.splitlines(keepends=True)
+        if not at_eof and lines and not lines[-1].endswith(("\n", "\r")):
+            lines.pop()  # partial last line of the sample
+        skipped, header_end, whole = _header_record(lines)
+        if whole or at_eof or sample >= _MAX_SAMPLE_BYTES:
             break
-    if quotes >= 0 and quotes % 2 == 1:
-        raise IngestError(
-            name,
-            "the header has an unclosed quote (or is longer than 1 MB)",
-            line=skipped + 1,
-            fix="close the quoted header name",
-        )
+        sample *= 4
+    if not whole:
+        raise _no_header(name, lines, skipped, header_end, at_eof=at_eof)
     header_text = "".join(lines[skipped:header_end])
     data_sample = lines[header_end:]
 
     delimiter = contract.delimiter if contract and contract.delimiter else None
-    if delimiter is None:
-        delimiter = _detect_delimiter(name, header_text, data_sample, ref)
-    headers = next(csv.reader(io.StringIO(header_text, newline=""), delimiter=delimiter))
+    # Python's csv refuses fields over 128 KB by default: a long header name is one.
+    with _field_size_limit(len(text)):
+        if delimiter is None:
+            delimiter = _detect_delimiter(name, header_text, data_sample, ref)
+        headers = next(csv.reader(io.StringIO(header_text, newline=""), delimiter=delimiter))
     if headers:
         headers[0] = headers[0].lstrip("\ufeff")
 
@@ -165,6 +152,68 @@ def sniff(path: Path, contract: Contract | None = None, display_name: str | None
         header_line=skipped + 1,
         header_lines=header_end,
         has_body=has_body,
+    )
+
+
+def _read_head(path: Path, name: str, size: int) -> tuple[os.stat_result, bytes]:
+    """The file's stat and its first `size` bytes."""
+    try:
+        stat = path.stat()
+        with path.open("rb") as fh:
+            return stat, fh.read(size)
+    except OSError as exc:
+        raise IngestError(
+            name, f"cannot be read: {exc.strerror or exc}", fix="check the path and permissions"
+        ) from None
+
+
+def _header_record(lines: list[str]) -> tuple[int, int, bool]:
+    """Where the header record is among the sample's `lines`: the index of its first line
+    (after blank ones), of the line after it, and whether it is whole in the sample."""
+    skipped = 0
+    while skipped < len(lines) and not lines[skipped].strip():
+        skipped += 1
+    if skipped == len(lines):
+        return skipped, skipped, False
+    # A quote only opens a quoted field at the start of a field; one inside a bare field
+    # (`id"; DROP TABLE x`) is a literal character, as CSV readers treat it. So the header
+    # can only span lines when one of its fields starts with a quote.
+    if not _FIELD_QUOTE.search(lines[skipped]):
+        return skipped, skipped + 1, True
+    quotes = 0
+    end = skipped
+    while end < len(lines):
+        quotes += lines[end].count('"')
+        end += 1
+        if quotes % 2 == 0:
+            return skipped, end, True
+    return skipped, end, False
+
+
+def _no_header(
+    name: str, lines: list[str], skipped: int, header_end: int, *, at_eof: bool
+) -> IngestError:
+    """Why the sample has no whole header record (see _header_record)."""
+    limit = f"{_MAX_SAMPLE_BYTES >> 20} MB"
+    if skipped == len(lines) and at_eof:  # blank lines of Unicode whitespace only
+        return IngestError(
+            name,
+            "the file contains only blank lines",
+            fix="export the table again with its header and rows, or remove the file",
+        )
+    if header_end > skipped:  # a quoted header name that is not closed in the sample
+        return IngestError(
+            name,
+            "the header has an unclosed quote"
+            + ("" if at_eof else f" (or is longer than {limit})"),
+            line=skipped + 1,
+            fix="close the quoted header name",
+        )
+    return IngestError(
+        name,
+        f"the header line is longer than {limit}: this is no CSV header",
+        line=skipped + 1,
+        fix="export the file again as delimited text whose first line names the columns",
     )
 
 
@@ -252,6 +301,17 @@ def raise_utf8_error(path: Path, name: str, contract_ref: str) -> None:
         "the file is not valid UTF-8",
         fix=f"re-save the file as UTF-8, or declare encoding: latin-1 in {contract_ref}",
     )
+
+
+@contextlib.contextmanager
+def _field_size_limit(size: int) -> Iterator[None]:
+    """Python's csv module reads fields of up to `size` characters meanwhile."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, size))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _field_counts(text: str, delimiter: str) -> list[int]:

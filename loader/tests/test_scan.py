@@ -36,3 +36,14 @@ def test_field_larger_than_a_block_grows_the_block(
     assert rejects == [
         Reject(2 + 3 * 1024 * 1024 + 2, "bad,row", "column id: 'bad' is not an integer")
     ]
+
+
+@pytest.mark.usefixtures("first_block_size")
+def test_a_first_data_row_of_2_mb(tmp_path: Path) -> None:
+    blob = "z," * (1 << 20)  # 2 MB of delimiters, quoted
+    text = f'id,blob,qty\n1,"{blob}",3\n2,small,x\n'
+    c = contract(tmp_path, "columns: {qty: bigint}\nmax_reject_ratio: 1")
+    plan, table, rejects = load(write(tmp_path, text), c)
+    assert table.to_pylist() == [{"id": 1, "blob": blob, "qty": 3}]
+    assert rejects == [Reject(3, "2,small,x", "column qty: 'x' is not an integer")]
+    assert plan.block_size > len(blob)

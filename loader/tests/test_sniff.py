@@ -6,8 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from loads import VARCHAR, contract, error_of, load, types, write
+from loads import BIGINT, VARCHAR, contract, error_of, load, types, write
 
+from lakehouse_loader import sniff
 from lakehouse_loader.plan import plan_file
 from lakehouse_loader.read import read_batches
 from lakehouse_loader.types import ColumnType
@@ -169,3 +170,76 @@ def test_a_bare_quote_inside_a_header_is_a_literal_character(tmp_path: Path) -> 
     assert [c.name for c in plan.columns] == ["id_drop_table_sales", "value"]
     batches = list(read_batches(plan))
     assert sum(b.accepted.num_rows for b in batches) == 1
+
+
+# --- long first lines --------------------------------------------------------------------------
+# The header is found in the first megabyte, read again with more while its line goes on;
+# pyarrow's blocks grow for a header or row longer than a block (see test_scan).
+
+MB = 1 << 20
+
+
+def test_a_header_only_file_of_one_2mb_line(tmp_path: Path) -> None:
+    headers = [f"measurement_{i:05d}_{'m' * 90}" for i in range(20_000)]  # 20,000 columns
+    text = ",".join(headers) + "\n"
+    assert len(text) > 2 * MB
+    plan, table, rejects = load(write(tmp_path, text))
+    assert [c.source_name for c in plan.columns] == headers
+    assert [c.name for c in plan.columns] == headers
+    assert (plan.data_rows, table.num_rows, rejects) == (0, 0, [])
+    assert set(types(plan).values()) == {VARCHAR}
+
+
+def test_a_header_only_file_of_one_2mb_name(tmp_path: Path) -> None:
+    name = "n" * (2 * MB)
+    plan, table, _ = load(write(tmp_path, f"id,{name}"))
+    assert [c.source_name for c in plan.columns] == ["id", name]
+    assert [c.name for c in plan.columns] == ["id", "n" * 128]
+    assert (plan.data_rows, table.num_rows) == (0, 0)
+
+
+@pytest.mark.usefixtures("first_block_size")
+def test_a_header_of_1_5_mb_and_a_few_rows(tmp_path: Path) -> None:
+    long_name = "Remarks " + "r" * (3 * MB // 2)
+    text = f"id;amount;{long_name}\n1;2.50;a\n2;-3;{'b' * (MB // 4)}\n3;4;\n"
+    plan, table, rejects = load(write(tmp_path, text))
+    assert plan.delimiter == ";"
+    assert plan.columns[2].source_name == long_name
+    assert plan.columns[2].name == ("remarks_" + "r" * 120)
+    assert types(plan) == {
+        "id": BIGINT,
+        "amount": ColumnType("decimal", 3, 2),
+        plan.columns[2].name: VARCHAR,
+    }
+    assert rejects == []
+    assert table.to_pylist() == [
+        {"id": 1, "amount": Decimal("2.50"), plan.columns[2].name: "a"},
+        {"id": 2, "amount": Decimal("-3.00"), plan.columns[2].name: "b" * (MB // 4)},
+        {"id": 3, "amount": Decimal("4.00"), plan.columns[2].name: None},
+    ]
+    assert plan.block_size > len(text.split("\n")[0])
+
+
+def test_a_header_line_longer_than_any_header_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sniff, "_SAMPLE_BYTES", 64 << 10)
+    monkeypatch.setattr(sniff, "_MAX_SAMPLE_BYTES", MB)
+    path = write(tmp_path, "\n\n" + "x" * (2 * MB) + "\n1\n")
+    assert error_of(path) == (
+        "data/raw/orders.csv, line 3: the header line is longer than 1 MB: this is no CSV "
+        "header. Fix: export the file again as delimited text whose first line names the "
+        "columns."
+    )
+    path = write(tmp_path, '"id\n' + "x," * MB + "\n", "quoted.csv")
+    assert error_of(path).startswith(
+        "data/raw/quoted.csv, line 1: the header has an unclosed quote (or is longer than 1 MB)"
+    )
+
+
+def test_a_header_with_an_unclosed_quote(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, 'id,"name\n1,2\n'))
+    assert message == (
+        "data/raw/orders.csv, line 1: the header has an unclosed quote. "
+        "Fix: close the quoted header name."
+    )
