@@ -7,6 +7,7 @@ import { trinoClient } from "../src/bootstrap/bootstrap.ts";
 import { s3Client } from "../src/clients/s3.ts";
 import type { TrinoClient } from "../src/clients/trino.ts";
 import type { Settings } from "../src/config/settings.ts";
+import { rawPrefix, rejectsPrefix, rejectsTable } from "../src/pipeline/conventions.ts";
 
 export class BenchStack {
   private readonly trino: TrinoClient;
@@ -35,9 +36,9 @@ export class BenchStack {
    * zone (raw/<table>/, rejects/<table>/) deleted. */
   async removeLoad(table: string): Promise<void> {
     await this.dropTable(table);
-    await this.dropTable(`${table}__rejects`);
-    for (const zone of ["raw", "rejects"])
-      await this.deleteObjects(this.settings.s3.bucket, `${zone}/${table}/`);
+    await this.dropTable(rejectsTable(table));
+    for (const prefix of [rawPrefix(table), rejectsPrefix(table)])
+      await this.deleteObjects(this.settings.s3.bucket, prefix);
   }
 
   /** A table location (s3://bucket/path) whose objects removeLocations deletes. */

@@ -8,16 +8,19 @@ from typing import Any
 import pendulum
 from airflow.sdk import Param, dag, task
 
-DOC = """
+# The DAG processor has the loader on PYTHONPATH, as the tasks do.
+from lakehouse_loader.conventions import LEDGER_TABLE, LOAD_POOL, REJECTS_SUFFIX
+
+DOC = f"""
 ### CSV files in `data/raw/` → Iceberg tables
 
 Every minute this DAG looks for CSV files under `data/raw/` that are new or changed since
-their last load (the ledger table `iceberg.lakehouse._ingest_log` decides; unchanged files
+their last load (the ledger table `iceberg.lakehouse.{LEDGER_TABLE}` decides; unchanged files
 cost nothing) and loads each in its own task:
 
 1. **validate**: types, required columns and formats (the optional
    `data/raw/<table>.contract.yaml`), row by row; rows that break it go to
-   `iceberg.lakehouse.<table>__rejects` with the line number and the reason;
+   `iceberg.lakehouse.<table>{REJECTS_SUFFIX}` with the line number and the reason;
 2. **write** the accepted rows as Parquet to the raw zone, `s3://lakehouse/raw/<table>/`;
 3. **register** them in `iceberg.lakehouse.<table>` through Trino, replacing the rows an
    earlier version of the same file left, in one atomic commit;
@@ -35,11 +38,9 @@ log, and is not tried again until it changes. Anything else is retried with back
 by later runs until 3 attempts in a row failed on the same content; `find_files`' log
 then says "gave up after 3 failed attempts" and why (`./lakehouse ingest` loads it again).
 A file that changed while it was loaded is loaded again once it settles.
-Retries never duplicate rows. Loads run one at a time (pool `lakehouse_loads`): on a
+Retries never duplicate rows. Loads run one at a time (pool `{LOAD_POOL}`): on a
 small machine that is the fastest order, and loads of one table never race.
 """
-
-POOL = "lakehouse_loads"
 
 
 @dag(
@@ -75,7 +76,7 @@ def csv_to_iceberg() -> None:
 
         return files_to_load(list(params.get("files") or []))
 
-    @task(pool=POOL, map_index_template="{{ source }}")
+    @task(pool=LOAD_POOL, map_index_template="{{ source }}")
     def load(source: str) -> dict[str, object]:
         """Validate, write Parquet to S3 and register one file; see the DAG's docs."""
         from airflow.sdk import get_current_context

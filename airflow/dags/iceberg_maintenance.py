@@ -7,10 +7,13 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
-DOC = """
+# The DAG processor has the loader on PYTHONPATH, as the tasks do.
+from lakehouse_loader.conventions import LEDGER_TABLE, LOAD_POOL
+
+DOC = f"""
 ### Daily upkeep of the Iceberg tables
 
-For every table in `iceberg.lakehouse` (data, rejects and the `_ingest_log` ledger):
+For every table in `iceberg.lakehouse` (data, rejects and the `{LEDGER_TABLE}` ledger):
 
 1. **compact** data files smaller than 128 MB (`optimize`): each load adds files, and many
    small files make queries slow;
@@ -43,7 +46,7 @@ def iceberg_maintenance() -> None:
         return maintained_tables()
 
     # Shares the loads' pool: compaction and a load of the same table never race.
-    @task(pool="lakehouse_loads", map_index_template="{{ table }}")
+    @task(pool=LOAD_POOL, map_index_template="{{ table }}")
     def maintain(table: str) -> None:
         from airflow.sdk import get_current_context
 

@@ -20,9 +20,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-CSV_SUFFIX = ".csv"
-# Hidden files and folders, copies in progress, editors' lock files.
-SKIPPED_PREFIXES = (".", "~")
+from .conventions import CSV_SUFFIX, SKIPPED_PREFIXES
 
 
 def _visible(name: str) -> bool:

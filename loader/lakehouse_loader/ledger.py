@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from .conventions import LEDGER_TABLE
 from .errors import IngestError
 from .trino_sql import Trino
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
     from pyiceberg.table import Table
 
-LEDGER = "_ingest_log"
+LEDGER = LEDGER_TABLE
 _RECORD_ATTEMPTS = 5
 
 _COLUMNS = (

@@ -6,6 +6,7 @@ import { bootstrap, trinoClient } from "../bootstrap/bootstrap.ts";
 import { envFile } from "../config/paths.ts";
 import { loadSettings, type Settings } from "../config/settings.ts";
 import { install, isFullyInstalled } from "../install/installer.ts";
+import { rejectsTable } from "../pipeline/conventions.ts";
 import { ingestDirect, rawFiles } from "../pipeline/direct-ingest.ts";
 import type { FileOutcome } from "../pipeline/outcomes.ts";
 import {
@@ -312,7 +313,7 @@ function printOutcomes(s: Settings, outcomes: FileOutcome[]): void {
       process.stdout.write(`${green("✓")} ${o.file}: already in ${table}, unchanged\n`);
     } else {
       const rejects = o.rows_rejected
-        ? `, ${o.rows_rejected} rejected (see ${table}__rejects)`
+        ? `, ${o.rows_rejected} rejected (see ${rejectsTable(table)})`
         : "";
       process.stdout.write(
         `${green("✓")} ${o.file} → ${table}: ${o.rows_accepted} rows${rejects}\n`,

@@ -1,6 +1,7 @@
 import { readdirSync, type Stats, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Settings } from "../config/settings.ts";
+import { CSV_SUFFIX, SKIPPED_PREFIXES } from "./conventions.ts";
 
 /*
  * Which files in the drop zone, data/raw/, are CSV files to load: the rule of the loader's
@@ -14,9 +15,6 @@ import type { Settings } from "../config/settings.ts";
  *   copy in progress (.orders.csv.partial), editors' lock files (.#orders.csv, ~$orders.csv);
  * - regular files only (a link to one counts), sorted by their path below data/raw/.
  */
-
-const CSV_SUFFIX = ".csv";
-const SKIPPED_PREFIXES = [".", "~"];
 
 const visible = (name: string) => !SKIPPED_PREFIXES.some((prefix) => name.startsWith(prefix));
 

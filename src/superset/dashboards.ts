@@ -1,4 +1,10 @@
 import {
+  INGESTED_AT,
+  LEDGER_TABLE as LEDGER,
+  rejectsTable,
+  SOURCE_FILE,
+} from "../pipeline/conventions.ts";
+import {
   bigNumber,
   COUNT_ROWS,
   type DashboardSpec,
@@ -10,8 +16,6 @@ import {
   topValues,
 } from "./charts.ts";
 
-export const LEDGER = "_ingest_log";
-export const rejectsOf = (table: string) => `${table}__rejects`;
 export const SALES_TABLE = "sales_sample";
 
 const REVENUE = metric("SUM(revenue)", "Revenue");
@@ -77,7 +81,8 @@ export function overviewDashboard(table: TableShape): DashboardSpec {
   const columns = Object.entries(table.columns);
   const time = columns.find(([, type]) => isTime(type))?.[0];
   const header = [bigNumber(`${t} · Rows`, t, COUNT_ROWS)];
-  if (table.hasRejects) header.push(bigNumber(`${t} · Quarantined rows`, rejectsOf(t), COUNT_ROWS));
+  if (table.hasRejects)
+    header.push(bigNumber(`${t} · Quarantined rows`, rejectsTable(t), COUNT_ROWS));
   if (time) header.push(lineOverTime(`${t} · Rows by month (${time})`, t, time, COUNT_ROWS, 4));
   const perColumn = columns
     .filter(([name]) => name !== time)
@@ -144,13 +149,7 @@ export function dataQualityDashboard(rejectTables: string[]): DashboardSpec {
         ),
       ],
       ...rejectTables.map((r) => [
-        latestRows(
-          `Quality · ${r}`,
-          r,
-          ["_source_file", "line", "reason", "raw"],
-          "_ingested_at",
-          50,
-        ),
+        latestRows(`Quality · ${r}`, r, [SOURCE_FILE, "line", "reason", "raw"], INGESTED_AT, 50),
       ]),
     ],
     filters: [{ id: "NATIVE_FILTER-quality-date", name: "Finished", kind: "filter_time" }],

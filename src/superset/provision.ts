@@ -2,15 +2,19 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { trinoClient } from "../bootstrap/bootstrap.ts";
 import type { Settings } from "../config/settings.ts";
+import {
+  isRejectsTable,
+  LEDGER_TABLE,
+  LINEAGE_COLUMNS,
+  rejectsTable,
+} from "../pipeline/conventions.ts";
 import { withLock } from "../runtime/lock.ts";
 import { supersetTrinoUri } from "../runtime/native/superset.ts";
 import type { ChartSpec, DashboardSpec } from "./charts.ts";
 import { SupersetClient } from "./client.ts";
 import {
   dataQualityDashboard,
-  LEDGER,
   overviewDashboard,
-  rejectsOf,
   SALES_TABLE,
   salesDashboard,
   type TableShape,
@@ -18,7 +22,7 @@ import {
 
 /** The Trino connection's name in Superset. */
 export const DATABASE_NAME = "Lakehouse (Trino)";
-const LINEAGE = new Set(["_source_file", "_ingested_at"]);
+const LINEAGE = new Set(LINEAGE_COLUMNS);
 
 interface Named {
   id: number;
@@ -92,15 +96,15 @@ async function provision(s: Settings, trinoUri: string): Promise<ProvisionResult
   }
 
   const names = new Set(tables.map((t) => t.name));
-  const isData = (t: TableShape) => t.name !== LEDGER && !t.name.endsWith("__rejects");
+  const isData = (t: TableShape) => t.name !== LEDGER_TABLE && !isRejectsTable(t.name);
   const specs: DashboardSpec[] = [];
   if (names.has(SALES_TABLE)) specs.push(salesDashboard());
   for (const table of tables.filter(isData)) {
     if (table.name !== SALES_TABLE) specs.push(overviewDashboard(table));
   }
-  if (names.has(LEDGER)) {
+  if (names.has(LEDGER_TABLE)) {
     specs.push(
-      dataQualityDashboard(tables.filter((t) => t.name.endsWith("__rejects")).map((t) => t.name)),
+      dataQualityDashboard(tables.filter((t) => isRejectsTable(t.name)).map((t) => t.name)),
     );
   }
   // The Sales table gets its overview too, after the curated dashboard.
@@ -153,7 +157,7 @@ async function lakehouseTables(s: Settings): Promise<TableShape[]> {
   return [...tables].map(([name, columns]) => ({
     name,
     columns,
-    hasRejects: tables.has(rejectsOf(name)),
+    hasRejects: tables.has(rejectsTable(name)),
   }));
 }
 

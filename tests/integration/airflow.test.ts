@@ -5,6 +5,7 @@ import { AirflowClient } from "../../src/airflow/client.ts";
 import { INGEST_DAG } from "../../src/airflow/ingest-via-airflow.ts";
 import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
 import type { TrinoClient } from "../../src/clients/trino.ts";
+import { LEDGER_TABLE, SOURCE_FILE } from "../../src/pipeline/conventions.ts";
 import { Supervisor } from "../../src/runtime/native/supervisor.ts";
 import { salesLines } from "../../src/sample/sales.ts";
 import { eventually, RUNTIME, TestStack } from "./harness.ts";
@@ -75,7 +76,7 @@ print(json.dumps({
     );
     expect(count).toBe(2);
     const rows = await trino.query(
-      "SELECT city, visits, CAST(day AS varchar), _source_file FROM iceberg.lakehouse.dropped ORDER BY city",
+      `SELECT city, visits, CAST(day AS varchar), ${SOURCE_FILE} FROM iceberg.lakehouse.dropped ORDER BY city`,
     );
     expect(rows.rows).toEqual([
       ["Oslo", 10, "2026-03-01", "data/raw/dropped.csv"],
@@ -92,7 +93,7 @@ print(json.dumps({
     expect(result.stderr).toMatch(/data\/raw\/orders\.csv: success/);
     expect(await tableCount("orders")).toBe(500);
     const ledger = await trino.query(
-      "SELECT status, rows_accepted, rows_rejected FROM iceberg.lakehouse._ingest_log WHERE file_path = 'data/raw/orders.csv'",
+      `SELECT status, rows_accepted, rows_rejected FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE file_path = 'data/raw/orders.csv'`,
     );
     expect(ledger.rows).toEqual([["loaded", 500, 0]]);
   });
@@ -150,7 +151,7 @@ print(json.dumps({
     // copied file too and got the load slot while the killed task was being given up on.
     expect(result.stdout).toMatch(/iceberg\.lakehouse\.resilient(: 300000 rows|, unchanged)/);
     const loads = await trino.query(
-      "SELECT rows_accepted FROM iceberg.lakehouse._ingest_log WHERE file_path = 'data/raw/resilient.csv' AND status = 'loaded'",
+      `SELECT rows_accepted FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE file_path = 'data/raw/resilient.csv' AND status = 'loaded'`,
     );
     expect(loads.rows).toEqual([[300_000]]);
     expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.resilient")).toBe(300_000);
@@ -181,7 +182,7 @@ print(json.dumps({
     expect(ra.code, ra.stderr).toBe(0);
     expect(rb.code, rb.stderr).toBe(0);
     const rows = await trino.query(
-      "SELECT _source_file, count(*), sum(amount) FROM iceberg.lakehouse.events GROUP BY 1 ORDER BY 1",
+      `SELECT ${SOURCE_FILE}, count(*), sum(amount) FROM iceberg.lakehouse.events GROUP BY 1 ORDER BY 1`,
     );
     expect(rows.rows).toEqual([
       ["data/raw/events/a.csv", 3, 6],
@@ -201,7 +202,7 @@ print(json.dumps({
     const maintained = (await airflow.taskInstances("iceberg_maintenance", run.dag_run_id))
       .filter((t) => t.task_id === "maintain")
       .map((t) => t.rendered_map_index);
-    expect(maintained).toEqual(expect.arrayContaining(["events", "orders", "_ingest_log"]));
+    expect(maintained).toEqual(expect.arrayContaining(["events", "orders", LEDGER_TABLE]));
     expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.events")).toBe(before);
   });
 });

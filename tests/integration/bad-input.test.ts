@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
 import type { TrinoClient } from "../../src/clients/trino.ts";
+import { LEDGER_TABLE, rejectsTable } from "../../src/pipeline/conventions.ts";
 import { TestStack } from "./harness.ts";
 
 /**
@@ -103,9 +104,9 @@ describe("bad input", () => {
 
   it("a ragged row is quarantined with its line and reason; the rest loads", async () => {
     expect(await query("SELECT count(*) FROM iceberg.lakehouse.ragged")).toEqual([[29]]);
-    expect(await query("SELECT line, raw, reason FROM iceberg.lakehouse.ragged__rejects")).toEqual([
-      [11, "9,x,1,extra", "expected 3 fields, found 4"],
-    ]);
+    expect(
+      await query(`SELECT line, raw, reason FROM iceberg.lakehouse.${rejectsTable("ragged")}`),
+    ).toEqual([[11, "9,x,1,extra", "expected 3 fields, found 4"]]);
   });
 
   it("a semicolon-delimited file is detected and split into its columns", async () => {
@@ -195,7 +196,7 @@ describe("bad input", () => {
 
   it("records every load in the ledger: accepted + rejected = data rows", async () => {
     const ledger = await query(
-      "SELECT file_path, data_rows, rows_accepted + rows_rejected FROM iceberg.lakehouse._ingest_log WHERE status = 'loaded'",
+      `SELECT file_path, data_rows, rows_accepted + rows_rejected FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE status = 'loaded'`,
     );
     expect(ledger.length).toBe(13);
     for (const [file, dataRows, total] of ledger)

@@ -9,6 +9,14 @@ import { s3Client } from "../../src/clients/s3.ts";
 import type { TrinoClient } from "../../src/clients/trino.ts";
 import { projectRoot } from "../../src/config/paths.ts";
 import { installedTools } from "../../src/install/installer.ts";
+import {
+  INGESTED_AT,
+  LEDGER_TABLE,
+  rawKey,
+  rawPrefix,
+  rejectsTable,
+  SOURCE_FILE,
+} from "../../src/pipeline/conventions.ts";
 import { pipelineEnv } from "../../src/pipeline/direct-ingest.ts";
 import { salesLines } from "../../src/sample/sales.ts";
 import { TestStack } from "./harness.ts";
@@ -49,7 +57,7 @@ describe("CSV ingestion (direct)", () => {
 
     expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.sales_sample")).toBe(3000);
     const first = await trino.query(
-      "SELECT CAST(order_date AS varchar), customer_id, region, CAST(unit_price AS varchar), CAST(revenue AS varchar), quantity, _source_file FROM iceberg.lakehouse.sales_sample WHERE order_id = 100000",
+      `SELECT CAST(order_date AS varchar), customer_id, region, CAST(unit_price AS varchar), CAST(revenue AS varchar), quantity, ${SOURCE_FILE} FROM iceberg.lakehouse.sales_sample WHERE order_id = 100000`,
     );
     expect(first.rows).toEqual([
       ["2025-03-15", "C000427", "Europe", "89.00", "80.10", 1, "data/raw/sales_sample.csv"],
@@ -65,8 +73,8 @@ describe("CSV ingestion (direct)", () => {
       quantity: "bigint",
       unit_price: expect.stringMatching(/^decimal\(\d+,2\)$/),
       revenue: expect.stringMatching(/^decimal\(\d+,2\)$/),
-      _source_file: "varchar",
-      _ingested_at: "timestamp(6) with time zone",
+      [SOURCE_FILE]: "varchar",
+      [INGESTED_AT]: "timestamp(6) with time zone",
     });
     const ddl = await scalar<string>("SHOW CREATE TABLE iceberg.lakehouse.sales_sample");
     expect(ddl).toContain("partitioning = ARRAY['month(order_date)']");
@@ -81,13 +89,13 @@ describe("CSV ingestion (direct)", () => {
     expect(await scalar('SELECT count(*) FROM iceberg.lakehouse."sales_sample$files"')).toBe(24);
 
     const ledger = await trino.query(
-      "SELECT status, data_rows, rows_accepted, rows_rejected FROM iceberg.lakehouse._ingest_log WHERE file_path = 'data/raw/sales_sample.csv'",
+      `SELECT status, data_rows, rows_accepted, rows_rejected FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE file_path = 'data/raw/sales_sample.csv'`,
     );
     expect(ledger.rows).toEqual([["loaded", 3000, 3000, 0]]);
     // The ledger names the snapshot that holds the file's rows: the table's current one.
     expect(
       await scalar(
-        "SELECT snapshot_id FROM iceberg.lakehouse._ingest_log WHERE file_path = 'data/raw/sales_sample.csv'",
+        `SELECT snapshot_id FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE file_path = 'data/raw/sales_sample.csv'`,
       ),
     ).toBe(
       await scalar(
@@ -132,7 +140,7 @@ describe("CSV ingestion (direct)", () => {
     writeFileSync(join(raw, "orders", "jan.csv"), `${header}1,2026-01-05,11.00\n`);
     expect((await ingest(join(raw, "orders", "jan.csv"))).code).toBe(0);
     const rows = await trino.query(
-      "SELECT order_id, CAST(amount AS varchar), _source_file FROM iceberg.lakehouse.orders ORDER BY order_id",
+      `SELECT order_id, CAST(amount AS varchar), ${SOURCE_FILE} FROM iceberg.lakehouse.orders ORDER BY order_id`,
     );
     expect(rows.rows).toEqual([
       [1, "11.00", "data/raw/orders/jan.csv"],
@@ -207,13 +215,13 @@ describe("CSV ingestion (direct)", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("2 rows, 2 rejected");
     const rejects = await trino.query(
-      "SELECT line, reason FROM iceberg.lakehouse.payments__rejects ORDER BY line",
+      `SELECT line, reason FROM iceberg.lakehouse.${rejectsTable("payments")} ORDER BY line`,
     );
     expect(rejects.rows.map((r) => r[0])).toEqual([3, 4]);
     expect(String(rejects.rows[0]?.[1])).toContain("payment_id");
     expect(String(rejects.rows[1]?.[1])).toContain("amount");
     const ledger = await trino.query(
-      "SELECT data_rows, rows_accepted, rows_rejected FROM iceberg.lakehouse._ingest_log WHERE file_path = 'data/raw/payments.csv' AND status = 'loaded'",
+      `SELECT data_rows, rows_accepted, rows_rejected FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE file_path = 'data/raw/payments.csv' AND status = 'loaded'`,
     );
     expect(ledger.rows).toEqual([[4, 2, 2]]);
   });
@@ -248,19 +256,19 @@ describe("CSV ingestion (direct)", () => {
     );
     expect(
       await scalar(
-        "SELECT data_rows FROM iceberg.lakehouse._ingest_log WHERE file_path = 'data/raw/large.csv'",
+        `SELECT data_rows FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE file_path = 'data/raw/large.csv'`,
       ),
     ).toBe(400_000);
     const settings = stack.settings();
     const s3 = s3Client(settings);
     try {
       const listed = await s3.send(
-        new ListObjectsV2Command({ Bucket: settings.s3.bucket, Prefix: "raw/large/" }),
+        new ListObjectsV2Command({ Bucket: settings.s3.bucket, Prefix: rawPrefix("large") }),
       );
       const keys = (listed.Contents ?? []).map((object) => object.Key);
       // Named by the content's SHA-256, computed while the file was read.
       const sha = createHash("sha256").update(readFileSync(file)).digest("hex");
-      expect(keys).toEqual([`raw/large/large.${sha.slice(0, 12)}.parquet`]);
+      expect(keys).toEqual([rawKey("large", "large", sha)]);
     } finally {
       s3.destroy();
     }

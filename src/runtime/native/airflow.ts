@@ -2,14 +2,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Settings, settingsEnv } from "../../config/settings.ts";
 import type { InstalledTools } from "../../install/installer.ts";
+import { LOAD_POOL } from "../../pipeline/conventions.ts";
 import { pipelineEnv } from "../../pipeline/direct-ingest.ts";
 import { authority, httpUrl } from "../../services/addresses.ts";
 import { queryText } from "./postgres.ts";
 import type { ProcessSpec } from "./process-spec.ts";
 import { runSetupCommand } from "./run-setup-command.ts";
 
-/** The pool every load runs in (airflow/dags/csv_to_iceberg.py names it too). */
-export const LOAD_POOL = "lakehouse_loads";
 /** Celery's app inside the Celery provider, for `celery inspect ping`. */
 export const CELERY_APP = "airflow.providers.celery.executors.celery_executor.app";
 
