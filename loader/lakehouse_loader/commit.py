@@ -24,8 +24,9 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .conventions import SOURCE_FILE
 from .table_files import SOURCE_METRICS, TableFiles, TableLayout
-from .table_schema import SOURCE_COLUMN, new_table, plan_change
+from .table_schema import new_table, plan_change
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -178,7 +179,7 @@ class PendingCommit:
                 # A first load of this file deletes nothing, which pyiceberg warns about.
                 warnings.filterwarnings("ignore", "Delete operation did not match any records")
                 # pyiceberg's own __init__ is hidden from mypy by its pydantic base.
-                transaction.delete(EqualTo(SOURCE_COLUMN, self.target.source))  # type: ignore[call-arg,arg-type]
+                transaction.delete(EqualTo(SOURCE_FILE, self.target.source))  # type: ignore[call-arg,arg-type]
         with transaction.update_snapshot(snapshot_properties=summary).fast_append() as append:
             for data_file in data_files:
                 append.append_data_file(data_file)
@@ -228,8 +229,9 @@ def source_rows(table: Table, source: str) -> int:
     from pyiceberg.io.pyarrow import ArrowScan
     from pyiceberg.types import StringType
 
-    scan = table.scan(row_filter=EqualTo(SOURCE_COLUMN, source), selected_fields=(SOURCE_COLUMN,))  # type: ignore[call-arg,arg-type]
-    field_id = table.schema().find_field(SOURCE_COLUMN).field_id
+    only = EqualTo(SOURCE_FILE, source)  # type: ignore[call-arg,arg-type]
+    scan = table.scan(row_filter=only, selected_fields=(SOURCE_FILE,))
+    field_id = table.schema().find_field(SOURCE_FILE).field_id
     rows = 0
     for task in scan.plan_files():
         lower = task.file.lower_bounds.get(field_id)

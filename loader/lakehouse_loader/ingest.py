@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import PipelineConfig
+from .conventions import INGESTED_AT, SOURCE_FILE, raw_key, rejects_key, rejects_table
 from .errors import IngestError
+from .ledger import LOADED
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -151,14 +153,10 @@ def _note_in_ledger(
         namespace,
         LedgerEntry(
             source, held.sha256, table, held.rows + held.rejected, held.rows, held.rejected,
-            held.snapshot_id, started_at, datetime.now(UTC), "loaded",
+            held.snapshot_id, started_at, datetime.now(UTC), LOADED,
             "recorded from the table's snapshot: the ledger had missed this load",
         ),
     )  # fmt: skip
-
-
-def rejects_table(table: str) -> str:
-    return f"{table}__rejects"
 
 
 def _use_jemalloc() -> None:
@@ -223,7 +221,7 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
         config.schema,
         LedgerEntry(
             source, sha, table, result.data_rows, result.rows_accepted, result.rows_rejected,
-            result.snapshot_id, started_at, datetime.now(UTC), "loaded", None,
+            result.snapshot_id, started_at, datetime.now(UTC), LOADED, None,
         ),
     )  # fmt: skip
     return result
@@ -236,8 +234,8 @@ class _Lineage:
         import pyarrow as pa
 
         self.fields = [
-            pa.field("_source_file", pa.string()),
-            pa.field("_ingested_at", pa.timestamp("us", tz="UTC")),
+            pa.field(SOURCE_FILE, pa.string()),
+            pa.field(INGESTED_AT, pa.timestamp("us", tz="UTC")),
         ]
         self._values = [
             pa.scalar(source, pa.string()),
@@ -366,25 +364,26 @@ def _write_and_register(
         # One object per version of the file, named by its content: the raw zone keeps
         # every version as the audit trail, and a retry of the same content writes the
         # same object.
-        object_key = f"{table}/{object_name(path)}.{sha[:12]}.parquet"
-        raw_key = f"{config.bucket}/raw/{object_key}"
+        name = object_name(path)
+        raw_object = f"{config.bucket}/{raw_key(table, name, sha)}"
         progress(
             source,
-            f"{plan.data_rows} rows read; uploading s3://{raw_key}; committing to "
+            f"{plan.data_rows} rows read; uploading s3://{raw_object}; committing to "
             f"iceberg.{config.schema}.{table}",
             started,
         )
         # The raw zone's object is uploaded along with the table's files; the rows become
         # visible only once it is there (the audit trail comes first).
-        raw_upload = uploads.submit(upload, fs, raw_file, raw_key)
+        raw_upload = uploads.submit(upload, fs, raw_file, raw_object)
         snapshot = pending.commit(
             table_files, raw_file, sha, accepted, len(rejects), before_commit=raw_upload.result
         )
-        _commit_rejects(job, fs, staging, f"{config.bucket}/rejects/{object_key}", sha, rejects)
+        rejects_object = f"{config.bucket}/{rejects_key(table, name, sha)}"
+        _commit_rejects(job, fs, staging, rejects_object, sha, rejects)
 
     progress(source, "committed", started)
     return LoadResult(
-        source, table, "loaded", plan.data_rows, accepted, len(rejects),
+        source, table, LOADED, plan.data_rows, accepted, len(rejects),
         snapshot, time.monotonic() - started,
     ), sha  # fmt: skip
 

@@ -101,7 +101,7 @@ def last_load(ledger: Table, file_path: str) -> tuple[str, int] | None:
 
     rows = (
         ledger.scan(
-            row_filter=And(EqualTo("file_path", file_path), EqualTo("status", "loaded")),  # type: ignore[call-arg,arg-type]
+            row_filter=And(EqualTo("file_path", file_path), EqualTo("status", LOADED)),  # type: ignore[call-arg,arg-type]
             selected_fields=("sha256", "rows_accepted", "finished_at"),
         )
         .to_arrow()

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .conventions import SOURCE_FILE
 from .errors import IngestError
 from .raw_zone import dictionary_columns
 
@@ -52,7 +53,7 @@ FILE_ROWS = 10_000_000
 UPLOAD_BYTES = 8 << 20
 # Exact (not truncated) statistics for the lineage column let the delete of a file's earlier
 # rows drop whole data files instead of reading them to decide.
-SOURCE_METRICS = ("write.metadata.metrics.column._source_file", "full")
+SOURCE_METRICS = (f"write.metadata.metrics.column.{SOURCE_FILE}", "full")
 WRITERS = 2
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .conventions import INGESTED_AT, SOURCE_FILE
 from .errors import IngestError
 
 if TYPE_CHECKING:
@@ -23,10 +24,6 @@ if TYPE_CHECKING:
     from pyiceberg.types import IcebergType
 
     from .types import ColumnType
-
-# Every row says where it came from and when (name -> Trino's name of its type, for readers).
-LINEAGE = {"_source_file": "varchar", "_ingested_at": "timestamp(6) with time zone"}
-SOURCE_COLUMN = "_source_file"
 
 
 def iceberg_type(column: ColumnType) -> IcebergType:
@@ -48,9 +45,10 @@ def iceberg_type(column: ColumnType) -> IcebergType:
 
 
 def lineage_types() -> dict[str, IcebergType]:
+    """Every row says where it came from and when."""
     from pyiceberg import types as t
 
-    return {"_source_file": t.StringType(), "_ingested_at": t.TimestamptzType()}
+    return {SOURCE_FILE: t.StringType(), INGESTED_AT: t.TimestamptzType()}
 
 
 def widens(file_type: ColumnType, table_type: IcebergType) -> bool:

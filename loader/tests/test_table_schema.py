@@ -12,7 +12,7 @@ from pyiceberg.types import IcebergType, NestedField
 from lakehouse_loader.contract import parse_partition
 from lakehouse_loader.errors import IngestError
 from lakehouse_loader.ingest import table_for
-from lakehouse_loader.table_schema import LINEAGE, new_table, plan_change, promotion, widens
+from lakehouse_loader.table_schema import lineage_types, new_table, plan_change, promotion, widens
 from lakehouse_loader.types import KINDS, ColumnType, parse_type
 
 
@@ -109,7 +109,7 @@ def test_a_new_table_has_the_files_columns_then_the_lineage_and_its_partitions()
     columns = [(kind, ColumnType(kind)) for kind in KINDS if kind != "decimal"]
     columns.append(("amount", ColumnType("decimal", 12, 2)))
     schema, spec = new_table(columns, ["month(date)", "bucket(16, bigint)", "varchar"])
-    assert [f.name for f in schema.fields] == [name for name, _ in columns] + list(LINEAGE)
+    assert [f.name for f in schema.fields] == [name for name, _ in columns] + list(lineage_types())
     assert [f.field_id for f in schema.fields] == list(range(1, len(columns) + 3))
     assert schema.find_type("amount") == t.DecimalType(12, 2)
     assert schema.find_type("_ingested_at") == t.TimestamptzType()
