@@ -9,6 +9,7 @@ nulls, so that record numbers map to physical lines (see ``lines``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ __all__ = [
     "is_blank_line",
     "longer_than_block",
     "open_csv",
+    "open_quote",
     "read_ahead",
     "take_invalid",
 ]
@@ -121,6 +123,30 @@ def take_invalid(invalid: list[InvalidRow]) -> list[InvalidRow]:
 
 def is_blank_line(text: str) -> bool:
     return not text.strip()
+
+
+# A quoted field from its opening quote up to its closing quote (or to the end of the text:
+# then it is not closed); two quotes inside are one quote character.
+_QUOTED = re.compile(r'"(?:[^"]++|"")*+')
+
+
+def open_quote(text: str, delimiter: str) -> int | None:
+    """Where the quoted field that `text` (one or more records) leaves open starts, read as
+    the reader reads it; None: every quote is closed. A quote opens a quoted field only at
+    the start of a field, and in one, a single quote closes it (what follows is text)."""
+    field = re.compile(rf"[^{re.escape(delimiter)}\r\n]*+")  # the rest of a field
+    start, end = 0, len(text)
+    while start < end:
+        if text[start] == '"':
+            quoted = _QUOTED.match(text, start)
+            assert quoted is not None  # it matches at any quote
+            if quoted.end() >= end:
+                return start
+            start = quoted.end() + 1
+        rest = field.match(text, start)
+        assert rest is not None  # it matches anywhere, if only nothing
+        start = rest.end() + 1  # past the delimiter or line end
+    return None
 
 
 def longer_than_block(exc: Exception) -> bool:

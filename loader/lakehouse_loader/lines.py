@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from .csv_reader import InvalidRow
 from .errors import IngestError
 
-__all__ = ["Block", "Lines", "breaks", "breaks_per_row", "physical_lines"]
+__all__ = ["Block", "Lines", "breaks", "breaks_per_row", "line_at", "physical_lines"]
 
 _SCAN_CHUNK = 16 << 20
 
@@ -28,10 +28,26 @@ _SCAN_CHUNK = 16 << 20
 def physical_lines(path: Path, digest: hashlib._Hash | None = None) -> int:
     """Lines of the file; a line ends at LF, CRLF or CR (bytes.count: about 1 GB/s). The
     bytes go to `digest` too, when given."""
+    lines, last = _count_breaks(path, digest)
+    if last and last not in (b"\n", b"\r"):
+        lines += 1  # the last line has no line end
+    return lines
+
+
+def line_at(path: Path, offset: int) -> int:
+    """The physical line of the file's byte at `offset`."""
+    return _count_breaks(path, limit=offset)[0] + 1
+
+
+def _count_breaks(
+    path: Path, digest: hashlib._Hash | None = None, limit: int | None = None
+) -> tuple[int, bytes]:
+    """Line breaks in the file (in its first `limit` bytes), and the last byte counted."""
     lines = 0
     last = b""
+    left = limit
     with path.open("rb") as fh:
-        while chunk := fh.read(_SCAN_CHUNK):
+        while chunk := fh.read(_SCAN_CHUNK if left is None else min(_SCAN_CHUNK, left)):
             if digest is not None:
                 digest.update(chunk)
             if last == b"\r" and chunk.startswith(b"\n"):
@@ -40,9 +56,9 @@ def physical_lines(path: Path, digest: hashlib._Hash | None = None) -> int:
             if b"\r" in chunk:  # a memchr, several times faster than counting
                 lines += chunk.count(b"\r") - chunk.count(b"\r\n")
             last = chunk[-1:]
-    if last and last not in (b"\n", b"\r"):
-        lines += 1  # the last line has no line end
-    return lines
+            if left is not None:
+                left -= len(chunk)
+    return lines, last
 
 
 def breaks(text: str) -> int:

@@ -203,6 +203,7 @@ class FileReading:
         pinned = {c.position for c in plan.columns if c.from_contract}
         scanner = Scanner(
             plan.path,
+            name=name,
             field_count=plan.field_count,
             header_lines=plan.header_lines,
             numbers=numbers,

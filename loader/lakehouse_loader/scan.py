@@ -8,6 +8,12 @@ of a provisional plan (``read.FileReading``) uses it too, so both come to the sa
 
 A row (or the header) longer than a block makes pyarrow fail: the scan starts again with
 blocks four times larger, and the plan keeps the block size that worked.
+
+A file that ends inside a quoted value is refused, naming the line of the quote: pyarrow
+reads a quote that is never closed as a value that runs to the end of the file, taking
+every line after it for part of it (the row then has too few fields, or it is the last
+value of the last row). Only the end of the file can tell: a quote closed later, even by
+mistake, ends the value there.
 """
 
 from __future__ import annotations
@@ -30,13 +36,14 @@ from .csv_reader import (
     is_blank_line,
     longer_than_block,
     open_csv,
+    open_quote,
     read_ahead,
     take_invalid,
 )
 from .errors import IngestError
 from .formats import NumberFormat
 from .infer import Inference
-from .lines import physical_lines
+from .lines import line_at, physical_lines
 from .sniff import Sniffed
 from .types import ColumnType
 
@@ -84,6 +91,7 @@ def _scan_once(
 ) -> ScanResult:
     scanner = Scanner(
         file.path,
+        name=file.name,
         field_count=file.field_count,
         header_lines=file.header_lines,
         numbers=file.numbers,
@@ -110,12 +118,14 @@ def _scan_once(
 
 class Scanner:
     """Pass 1's bookkeeping over a file read as text, batch after batch: every column's
-    type, the data rows, and (on another thread) the physical lines and the SHA-256."""
+    type, the data rows, and (on another thread) the physical lines and the SHA-256. Once
+    it has read the whole file, it refuses one that ends inside a quoted value."""
 
     def __init__(
         self,
         path: Path,
         *,
+        name: str,
         field_count: int,
         header_lines: int,
         numbers: NumberFormat,
@@ -125,6 +135,7 @@ class Scanner:
         seed: tuple[Inference, ...] = (),
     ) -> None:
         self.path, self.field_count, self.header_lines = path, field_count, header_lines
+        self.name = name
         self.inference = [copy.deepcopy(state) for state in seed] or [
             Inference(numbers=numbers) for _ in range(field_count)
         ]
@@ -136,6 +147,11 @@ class Scanner:
         self.records = 0  # rows pyarrow parsed, blank ones included
         self.invalid_total = 0
         self.irregular = False
+        self._encoding, self._delimiter = "utf-8", ","  # as open() reads the file
+        # The end of the file, in case a quote is still open there: an invalid row's text
+        # from the quote on, or the last value of the last row.
+        self._open_quote: str | None = None
+        self._last_value: pa.Scalar | None = None
         # Count the file's lines meanwhile, on another thread (the parser releases the GIL).
         self._digest = hashlib.sha256() if hash_file else None
         self.line_count: Future[int] | None = None
@@ -155,6 +171,7 @@ class Scanner:
 
     def open(self, *, encoding: str, delimiter: str, block_size: int, use_threads: bool) -> Any:
         """The file's reader, every field as text."""
+        self._encoding, self._delimiter = encoding, delimiter
         return open_csv(
             self.path,
             encoding=encoding,
@@ -177,6 +194,8 @@ class Scanner:
         cast_within; not with one column, whose blank lines are whitespace too)."""
         self.records += batch.num_rows
         text = list(batch.columns)
+        if batch.num_rows:
+            self._last_value = text[-1][batch.num_rows - 1]
         blank = blank_rows(text, self.field_count)
         rows = list(batch.filter(pc.invert(blank)).columns) if pc.any(blank).as_py() else text
         self.data_rows += len(rows[0])
@@ -201,6 +220,10 @@ class Scanner:
             self.irregular = True
             self.invalid_total += len(taken)
             self.data_rows += sum(1 for row in taken if not is_blank_line(row.text))
+            for row in taken:
+                quote = open_quote(row.text, self._delimiter) if '"' in row.text else None
+                if quote is not None:  # a record ends in a quote only at the end of the file
+                    self._open_quote = row.text[quote:]
         return taken
 
     def most_rows(self) -> int | None:
@@ -213,7 +236,8 @@ class Scanner:
         """What the scan found; after `first_block` only, line breaks inside values are
         looked for in its values."""
         self.take_invalid()
-        if self.line_count is not None:
+        if self.line_count is not None:  # the whole file was read
+            self._refuse_an_open_quote()
             # Physical lines beyond one per record are line breaks inside quoted values.
             records = self.records + self.header_lines + self.invalid_total
             multiline = self.line_count.result() != records
@@ -226,3 +250,46 @@ class Scanner:
         return ScanResult(
             self.inference, self.data_rows, multiline, self.irregular, block_size, sha256
         )
+
+    def _refuse_an_open_quote(self) -> None:
+        """Raises IngestError when the file ends inside a quoted value: its quote was never
+        closed, and the reader took every line after it for part of that one value (a row
+        with too few fields, or the last value of the last row)."""
+        if self._open_quote is not None:
+            text, exact = self._open_quote, False
+        elif self._last_value is not None:
+            value = self._last_value.as_py()
+            text, exact = '"' + (value or "").replace('"', '""'), True
+        else:
+            return
+        offset = _quote_offset(self.path, self._encoding, self._delimiter, text, exact=exact)
+        if offset is None and exact:
+            return  # the last value's quote, if any, is closed
+        raise IngestError(
+            self.name,
+            "a quote opened here is never closed: every line after it would be one value",
+            line=line_at(self.path, offset) if offset is not None else None,
+            fix='close the quoted value; a quote inside a value is written twice ("")',
+        )
+
+
+def _quote_offset(
+    path: Path, encoding: str, delimiter: str, text: str, *, exact: bool
+) -> int | None:
+    """Where the file ends in `text`, from its opening quote on: the offset of the quote.
+    With `exact`, the file ends in `text` itself and the quote opens a field; otherwise in
+    `text` and at most line ends (the reader's text of an invalid row leaves them out)."""
+    data = text.encode(encoding)
+    size = path.stat().st_size
+    start = max(size - len(data) - 8, 0)
+    with path.open("rb") as fh:
+        fh.seek(start)
+        tail = fh.read()
+    if exact:
+        at = len(tail) - len(data)
+        field_start = tail[:at].endswith((delimiter.encode(encoding), b"\n", b"\r"))
+        return start + at if at >= 0 and tail.endswith(data) and field_start else None
+    at = tail.rfind(data)
+    if at < 0 or tail[at + len(data) :].strip(b"\r\n"):
+        return None
+    return start + at

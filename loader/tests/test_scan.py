@@ -1,11 +1,11 @@
-"""Pass 1's scan: rows longer than a block."""
+"""Pass 1's scan: rows longer than a block, a quote that is never closed."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from loads import contract, load, write
+from loads import contract, error_of, load, write
 
 from lakehouse_loader import scan
 from lakehouse_loader.rejects import Reject
@@ -47,3 +47,86 @@ def test_a_first_data_row_of_2_mb(tmp_path: Path) -> None:
     assert table.to_pylist() == [{"id": 1, "blob": blob, "qty": 3}]
     assert rejects == [Reject(3, "2,small,x", "column qty: 'x' is not an integer")]
     assert plan.block_size > len(blob)
+
+
+# --- a quote that is never closed ------------------------------------------------------------
+
+NEVER_CLOSED = (
+    "a quote opened here is never closed: every line after it would be one value. "
+    'Fix: close the quoted value; a quote inside a value is written twice ("").'
+)
+
+
+def _rows(first: int, last: int, end: str = "\n") -> str:
+    return "".join(f"{i},n{i},{i}{end}" for i in range(first, last + 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        pytest.param(
+            "id,note,qty\n" + _rows(1, 5) + '6,x,"7\n' + _rows(7, 9),
+            7,
+            id="in the last column: the value swallows the rest",
+        ),
+        pytest.param(
+            "id,note,qty\n" + _rows(1, 5) + '6,"x,7\n' + _rows(7, 9),
+            7,
+            id="in another column: a row of too few fields swallows the rest",
+        ),
+        pytest.param(
+            'id,note,qty\r\n1,"a\r\nb",1\r\n\r\n2,"c\r\n\r\nd",2\r\n3,x,"3\r\n'
+            + _rows(4, 5, "\r\n"),
+            8,
+            id="after blank lines and values with line breaks, CRLF",
+        ),
+        pytest.param(
+            "id,note,qty\n" + _rows(1, 3) + '4,x,"4', 5, id="on the last line, no line end"
+        ),
+        pytest.param("id,note,qty\n" + _rows(1, 3) + '4,x,"', 5, id="the last character"),
+        pytest.param(
+            "id,note,qty\n" + _rows(1, 3) + '4,x,"""', 5, id="a doubled quote in it at the end"
+        ),
+        pytest.param('name\nAna\n"Bo\nCy\n', 3, id="one column"),
+        pytest.param(
+            "id,note,qty\n" + _rows(1, 9000) + '9001,"x,9001\n' + _rows(9002, 9100),
+            9002,
+            id="far beyond the first block",
+        ),
+    ],
+)
+@pytest.mark.usefixtures("first_block_size")
+def test_a_quote_never_closed_is_refused_with_its_line(
+    tmp_path: Path, text: str, line: int
+) -> None:
+    message = error_of(write(tmp_path, text))
+    assert message == f"data/raw/orders.csv, line {line}: {NEVER_CLOSED}"
+
+
+def test_a_quote_never_closed_with_a_contract(tmp_path: Path) -> None:
+    text = 'id;note\n1;caf\xe9\n2;"caf\xe9\n3;x\n'
+    path = write(tmp_path, text.encode("latin-1"))
+    c = contract(tmp_path, "encoding: latin-1\ncolumns: {id: bigint}\nmax_reject_ratio: 0")
+    assert error_of(path, c) == f"data/raw/orders.csv, line 3: {NEVER_CLOSED}"
+
+
+@pytest.mark.parametrize(
+    ("end", "value"),
+    [
+        ('"multi\nline"\n', "multi\nline"),
+        ('"ends with a line break\n"', "ends with a line break\n"),
+        ('"say ""hi"""\n', 'say "hi"'),
+        ('"x""\n"\n\n\n', 'x"\n'),
+        ('""', None),
+        ('""""', '"'),
+        ('"a,""b"""', 'a,"b"'),
+        ("plain", "plain"),
+    ],
+)
+def test_quoted_values_closed_at_the_end_of_the_file_load(
+    tmp_path: Path, end: str, value: str | None
+) -> None:
+    text = 'id,note\n1,"two\nlines"\n2,' + end
+    _, table, rejects = load(write(tmp_path, text))
+    assert rejects == []
+    assert table.column("note").to_pylist() == ["two\nlines", value]
