@@ -14,7 +14,9 @@ users:
   is kept as varchar when inferred (zip codes, account numbers); a contract may still
   declare such a column bigint.
 * decimal(p,s): plain decimals (``-12.50``, ``.5``) with at most 38 digits and at most 9
-  decimal places, p and s covering every value; more becomes double.
+  decimal places, p and s covering every value; more becomes double, except more than 38
+  digits before the point: varchar (a double would lose digits of such an id). Integers
+  beyond bigint are decimal(p,0).
 * double: also exponent notation (``1.5e-3``). ``nan``/``inf`` are accepted only when a
   contract declares the column double; inference treats them as text.
 * date: ISO ``YYYY-MM-DD``, a real calendar date. Other formats only with a contract

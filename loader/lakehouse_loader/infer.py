@@ -298,6 +298,10 @@ class Inference:
         if "bigint" in c:
             return ColumnType("bigint")
         if "decimal" in c:
+            if self.int_digits > MAX_DECIMAL_PRECISION:
+                # No decimal holds such an integer part, and a double would keep only its
+                # first 15-17 digits (ids, account numbers): kept as text, every digit.
+                return ColumnType("varchar")
             precision = max(self.int_digits + self.scale, 1)
             if self.scale <= MAX_DECIMAL_SCALE and precision <= MAX_DECIMAL_PRECISION:
                 return ColumnType("decimal", precision, self.scale)

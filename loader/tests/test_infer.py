@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from loads import BIGINT, VARCHAR, load, types, write
+from loads import BIGINT, VARCHAR, disproved, load, types, write
 
 from lakehouse_loader.formats import NumberFormat
 from lakehouse_loader.infer import Inference
@@ -36,6 +36,13 @@ def infer(*batches: list[str | None], numbers: NumberFormat | None = None) -> Co
         (["1.1234567891"], ColumnType("double")),  # scale 10 > 9
         (["1" * 30 + ".12345678"], ColumnType("decimal", 38, 8)),
         (["1" * 31 + ".12345678"], ColumnType("double")),  # precision 39
+        # Integers beyond bigint: decimal(p,0) up to 38 digits, text beyond (never double).
+        (["9" * 19, "1"], ColumnType("decimal", 19, 0)),
+        (["9" * 38, "-" + "9" * 38], ColumnType("decimal", 38, 0)),
+        (["1" + "0" * 38], ColumnType("varchar")),  # 39 digits
+        (["1", "-" + "9" * 40], ColumnType("varchar")),
+        ([" +" + "4" * 40 + " "], ColumnType("varchar")),  # decided by the regexes
+        (["1" * 39 + ".5"], ColumnType("varchar")),
         (["1e3", "2.5", "-1.5E-7"], ColumnType("double")),
         (["nan", "1.0"], ColumnType("varchar")),
         (["2026-01-03", "2025-12-31"], ColumnType("date")),
@@ -164,3 +171,38 @@ def test_inferred_columns_never_reject(tmp_path: Path) -> None:
     assert table.column("i").to_pylist() == [1, 2, 0, 3]
     assert table.column("b").to_pylist() == [True, True, False, True]
     assert table.column("t").to_pylist()[3] == dt.datetime(2026, 1, 4, 10, 0, 0, 123456)
+
+
+WIDE = "1234567890" * 4  # 40 digits
+
+
+def test_integers_beyond_bigint_keep_every_digit(
+    tmp_path: Path, reads: str, first_block_size: int
+) -> None:
+    """19 to 38 digits are decimal(p,0), more are text: exact values either way, also when
+    wider ones come far beyond the first block (of 64 KB: the one read is disproved)."""
+    rows = [f"{i},{i},{i},{i}" for i in range(20_000)]
+    rows[1] = f"1,{'9' * 19},{'-' + '9' * 38},1"
+    rows[15_000] = f"15000,{10**25},{'1' * 38},{WIDE}"
+    rows[15_001] = f"15001,{2**63},-1,-{WIDE}1"
+    text = "id,a,b,c\n" + "\n".join(rows) + "\n"
+    plan, table, rejects = load(write(tmp_path, text))
+    if reads == "one read":
+        assert (disproved[0] is not None) == (first_block_size < len(text))
+    assert types(plan) == {
+        "id": BIGINT,
+        "a": ColumnType("decimal", 26, 0),
+        "b": ColumnType("decimal", 38, 0),
+        "c": VARCHAR,
+    }
+    assert rejects == []
+    values = table.to_pylist()
+    assert values[1] == {"id": 1, "a": Decimal("9" * 19), "b": Decimal("-" + "9" * 38), "c": "1"}
+    assert values[15_000] == {
+        "id": 15_000,
+        "a": Decimal(10**25),
+        "b": Decimal("1" * 38),
+        "c": WIDE,
+    }
+    assert values[15_001] == {"id": 15_001, "a": Decimal(2**63), "b": Decimal(-1), "c": f"-{WIDE}1"}
+    assert values[7] == {"id": 7, "a": Decimal(7), "b": Decimal(7), "c": "7"}

@@ -184,3 +184,25 @@ def test_contract_types_win_and_reject_what_does_not_fit(tmp_path: Path) -> None
         "column flag: 'maybe' is not a boolean (true/false/t/f/yes/no/y/n/1/0); "
         "column at: 'soon' is not a timestamp in the format YYYY-MM-DD HH:MM:SS"
     )
+
+
+@pytest.mark.usefixtures("reads")
+def test_integers_too_wide_for_a_contract_type_are_rejects(tmp_path: Path) -> None:
+    wide = "1234567890" * 4  # 40 digits
+    path = write(
+        tmp_path,
+        f"id,amount\n1,{'9' * 38}\n{2**63},1\n{wide},{wide}\n4,-{'9' * 39}\n",
+    )
+    c = contract(tmp_path, 'columns:\n  id: bigint\n  amount: "decimal(38,0)"\nmax_reject_ratio: 1')
+    _, table, rejects = load(path, c)
+    assert table.to_pylist() == [{"id": 1, "amount": Decimal("9" * 38)}]
+    assert [(r.line, r.raw, r.reason) for r in rejects] == [
+        (3, f"{2**63},1", f"column id: '{2**63}' is out of range for bigint"),
+        (
+            4,
+            f"{wide},{wide}",
+            f"column id: '{wide}' is out of range for bigint; "
+            f"column amount: '{wide}' does not fit decimal(38,0)",
+        ),
+        (5, f"4,-{'9' * 39}", f"column amount: '-{'9' * 39}' does not fit decimal(38,0)"),
+    ]
