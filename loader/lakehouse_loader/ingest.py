@@ -267,24 +267,34 @@ def _load(job: _Job) -> tuple[LoadResult, str]:
     while the file is read).
 
     A large file is read once, on the types of its first block, every row checked against
-    them (extract.FileReading); when a later value breaks them, what was written is dropped
+    them (read.FileReading); when a later value breaks them, what was written is dropped
     and the file is read twice: pass 1 for the types of every row, then pass 2.
+
+    Once the table exists, its schema is the contract for the file's columns it has
+    (table_schema.held_to_table): a value that does not fit goes to quarantine.
     """
+    from pyiceberg.exceptions import NoSuchTableError
+
     from .contract import load_contract
     from .plan import plan_file
     from .read import PlanDisproved
+    from .table_schema import held_to_table
 
     contract = load_contract(contract_path(job.path, job.config.data_dir / "raw", job.table))
     progress(job.source, "checking the header and the types", job.started)
+    try:
+        schema = job.tables.load_table((job.config.schema, job.table)).schema()
+    except NoSuchTableError:
+        schema = None
     hash_file = job.sha is None
     try:
         plan = plan_file(job.path, contract, job.source, hash_file=hash_file, from_first_block=True)
-        return _write_and_register(job, contract, plan)
+        return _write_and_register(job, contract, held_to_table(plan, schema))
     except PlanDisproved as why:
         again = "checking the types in every row, then writing again"
         progress(job.source, f"{why}: {again}", job.started)
         plan = plan_file(job.path, contract, job.source, hash_file=hash_file)
-        return _write_and_register(job, contract, plan)
+        return _write_and_register(job, contract, held_to_table(plan, schema))
 
 
 def _write_and_register(

@@ -11,11 +11,12 @@ was.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .conventions import INGESTED_AT, SOURCE_FILE
 from .errors import IngestError
+from .types import ColumnType, Kind
 
 if TYPE_CHECKING:
     from pyiceberg.partitioning import PartitionSpec
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from pyiceberg.table.update.schema import UpdateSchema
     from pyiceberg.types import IcebergType
 
-    from .types import ColumnType
+    from .plan import FilePlan
 
 
 def iceberg_type(column: ColumnType) -> IcebergType:
@@ -42,6 +43,66 @@ def iceberg_type(column: ColumnType) -> IcebergType:
         "varchar": t.StringType(),
     }
     return by_kind[column.kind]
+
+
+def column_type(table_type: IcebergType) -> ColumnType | None:
+    """The loader's type a table's column has (None: one the loader never makes, such as an
+    int or a real in a table made by others)."""
+    from pyiceberg import types as t
+
+    if isinstance(table_type, t.DecimalType):
+        return ColumnType("decimal", table_type.precision, table_type.scale)
+    kinds: list[tuple[type[IcebergType], Kind]] = [
+        (t.BooleanType, "boolean"),
+        (t.LongType, "bigint"),
+        (t.DoubleType, "double"),
+        (t.DateType, "date"),
+        (t.TimestampType, "timestamp"),
+        (t.StringType, "varchar"),
+    ]
+    kind = next((kind for cls, kind in kinds if type(table_type) is cls), None)
+    return ColumnType(kind) if kind is not None else None
+
+
+def type_name(table_type: IcebergType) -> str:
+    """A table's type as users write it (in contracts and in Trino)."""
+    column = column_type(table_type)
+    return column.trino() if column is not None else str(table_type)
+
+
+def held_to_table(plan: FilePlan, schema: Schema | None) -> FilePlan:
+    """The file's plan with the table as its contract: a column whose values the table's
+    type cannot hold as they are is read as the table's type, every value checked, and one
+    that does not fit is a reject (its line, the column, the value and the reason) while
+    the rest of the file loads. Not so when the commit widens the column the way Iceberg
+    allows, when the table's type holds every value (text, a date into a timestamp), or
+    when the user's contract pins the type (plan_change decides whether the table holds
+    it)."""
+    from pyiceberg.types import DecimalType
+
+    if schema is None:
+        return plan
+    existing = {field.name: field.field_type for field in schema.fields}
+    columns, pinned = [], set()
+    for column in plan.columns:
+        table_type = existing.get(column.name)
+        held = column_type(table_type) if table_type is not None else None
+        if table_type is None or held is None or column.from_contract or column.type == held:
+            columns.append(column)
+            continue
+        # Numbers into a decimal may not fit its digits: each value is checked on reading.
+        checked = isinstance(table_type, DecimalType) and column.type.kind in ("bigint", "decimal")
+        if widens(column.type, table_type) and not checked:
+            columns.append(column)
+        elif promotion(column.type, table_type) is not None:
+            columns.append(column)
+        else:
+            columns.append(replace(column, type=held, from_contract=True))
+            pinned.add(column.position)
+    if not pinned:
+        return plan
+    direct = tuple(p for p in plan.direct_cast if p not in pinned)
+    return replace(plan, columns=columns, direct_cast=direct)
 
 
 def lineage_types() -> dict[str, IcebergType]:
@@ -129,10 +190,10 @@ def plan_change(
             raise IngestError(
                 source,
                 f"column {name} holds {file_type.trino()} values, but table {table} stores it "
-                f"as {table_type}; the table was left unchanged",
+                f"as {type_name(table_type)}; the table was left unchanged",
                 column=name,
-                fix=f"correct the values so they are {table_type}, or load the file into a new "
-                "table (rename it)",
+                fix=f"correct the values so they are {type_name(table_type)}, or load the file "
+                "into a new table (rename it)",
             )
     return TableChange(add, widen)
 

@@ -171,12 +171,59 @@ def test_a_load_that_fails_leaves_the_table_exactly_as_it_was(
         table(config, "customers")
 
 
-def test_a_type_the_table_cannot_hold_is_refused_before_anything_is_written(
+def _ids(count: int, bad: dict[int, str]) -> str:
+    """A file of `count` rows `id,amount`: row i has id i, unless `bad` gives its text."""
+    lines = [f"{bad.get(i, str(i))},{i}.5" for i in range(1, count + 1)]
+    return "id,amount\n" + "\n".join(lines) + "\n"
+
+
+def test_the_table_is_the_contract_a_value_that_does_not_fit_is_a_reject(
+    config: PipelineConfig,
+) -> None:
+    load(config, "orders/a.csv", "id,amount\n1,1.5\n")
+    result = load(config, "orders/b.csv", _ids(40, {7: "N/A"}))
+    assert (result.rows_accepted, result.rows_rejected) == (39, 1)
+    assert str(table(config, "orders").schema().find_type("id")) == "long"
+    [reject] = rows(config, "orders__rejects", "line", "raw", "reason", "_source_file")
+    assert reject == {
+        "line": 8,
+        "raw": "N/A,7.5",
+        "reason": "column id: 'N/A' is not an integer",
+        "_source_file": "data/raw/orders/b.csv",
+    }
+
+
+def test_more_decimals_than_the_tables_decimal_are_rejects_never_rounded(
+    config: PipelineConfig,
+) -> None:
+    write(config, "prices.contract.yaml", 'columns:\n  price: { type: "decimal(6,1)" }\n')
+    load(config, "prices/a.csv", "id,price\n1,1.5\n")
+    (config.data_dir / "raw" / "prices.contract.yaml").unlink()
+    lines = "".join(f"{i},{i}.5\n" for i in range(2, 40))
+    result = load(config, "prices/b.csv", "id,price\n" + lines + "40,2.75\n")
+    assert (result.rows_accepted, result.rows_rejected) == (38, 1)
+    assert str(table(config, "prices").schema().find_type("price")) == "decimal(6, 1)"
+    [reject] = rows(config, "prices__rejects", "line", "reason")
+    assert reject == {"line": 40, "reason": "column price: '2.75' does not fit decimal(6,1)"}
+
+
+def test_too_many_values_that_do_not_fit_fail_the_file_naming_a_line_and_value(
     config: PipelineConfig,
 ) -> None:
     load(config, "orders/a.csv", "id,amount\n1,1.5\n")
     snapshot = table(config, "orders").current_snapshot()
-    with pytest.raises(IngestError, match="column id"):
+    with pytest.raises(IngestError, match=r"line 2: column id: 'x1' is not an integer"):
+        load(config, "orders/b.csv", "id,amount\nx1,2.5\n")
+    assert table(config, "orders").current_snapshot() == snapshot
+
+
+def test_a_contract_type_the_table_cannot_hold_is_refused_before_anything_is_written(
+    config: PipelineConfig,
+) -> None:
+    load(config, "orders/a.csv", "id,amount\n1,1.5\n")
+    snapshot = table(config, "orders").current_snapshot()
+    write(config, "orders.contract.yaml", "columns:\n  id: { type: varchar }\n")
+    with pytest.raises(IngestError, match="stores it as bigint"):
         load(config, "orders/b.csv", "id,amount\nx1,2.5\n")
     assert table(config, "orders").current_snapshot() == snapshot
 

@@ -12,7 +12,15 @@ from pyiceberg.types import IcebergType, NestedField
 from lakehouse_loader.contract import parse_partition
 from lakehouse_loader.errors import IngestError
 from lakehouse_loader.ingest import table_for
-from lakehouse_loader.table_schema import lineage_types, new_table, plan_change, promotion, widens
+from lakehouse_loader.plan import Column, FilePlan
+from lakehouse_loader.table_schema import (
+    held_to_table,
+    lineage_types,
+    new_table,
+    plan_change,
+    promotion,
+    widens,
+)
 from lakehouse_loader.types import KINDS, ColumnType, parse_type
 
 
@@ -95,7 +103,7 @@ def test_an_incompatible_type_names_the_file_column_and_fix() -> None:
         )
     message = str(caught.value)
     assert message.startswith("data/raw/o/m.csv, column id:")
-    assert "holds varchar values, but table orders stores it as long" in message
+    assert "holds varchar values, but table orders stores it as bigint" in message
     assert "Fix:" in message
 
 
@@ -132,3 +140,41 @@ def test_table_names_come_from_the_file_or_its_folder(tmp_path: Path) -> None:
     (raw / "Sales 2026").mkdir(parents=True)
     assert table_for(raw / "orders.csv", raw) == "orders"
     assert table_for(raw / "Sales 2026" / "jan.csv", raw) == "sales_2026"
+
+
+def _plan(**types: str) -> FilePlan:
+    columns = [
+        Column(name, name, parse_type(kind), required=False, position=i)
+        for i, (name, kind) in enumerate(types.items())
+    ]
+    positions = tuple(range(len(columns)))
+    return FilePlan(Path("f.csv"), "utf-8", ",", columns, 1, [], direct_cast=positions)
+
+
+def test_the_table_holds_the_file_to_its_types_where_values_may_not_fit() -> None:
+    table = _schema(
+        id=t.LongType(),
+        price=t.DecimalType(6, 1),
+        total=t.DecimalType(12, 2),
+        day=t.TimestampType(),
+    )
+    plan = _plan(id="varchar", price="decimal(3,2)", total="bigint", day="date", extra="varchar")
+    held = held_to_table(plan, table)
+    pinned = {c.name: (c.type.trino(), c.from_contract) for c in held.columns}
+    assert pinned == {
+        # Text in a bigint column, more decimals than the table's, whole numbers into a
+        # decimal: read as the table's type, values that do not fit are rejects.
+        "id": ("bigint", True),
+        "price": ("decimal(6,1)", True),
+        "total": ("decimal(12,2)", True),
+        # Every date fits a timestamp; a column the table lacks is added.
+        "day": ("date", False),
+        "extra": ("varchar", False),
+    }
+    assert held.direct_cast == (3, 4)
+
+
+def test_values_the_table_can_widen_for_are_not_held_to_its_type() -> None:
+    plan = _plan(price="decimal(7,2)")
+    assert held_to_table(plan, _schema(price=t.DecimalType(5, 2))) is plan
+    assert held_to_table(plan, None) is plan

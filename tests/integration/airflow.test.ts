@@ -56,7 +56,7 @@ bag = DagBag(${JSON.stringify(stack.dagsFolder())})
 print(json.dumps({
   "errors": {k: str(v) for k, v in bag.import_errors.items()},
   "dags": {d.dag_id: {"tasks": sorted(d.task_ids), "doc": bool(d.doc_md)} for d in bag.dags.values()},
-  "heavy": sorted(m for m in ("pyarrow", "trino", "lakehouse_loader.extract") if m in sys.modules),
+  "heavy": sorted(m for m in ("pyarrow", "pyiceberg", "trino", "lakehouse_loader.read") if m in sys.modules),
 }))`;
     const stdout = await stack.airflowPython(script);
     const report = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}");

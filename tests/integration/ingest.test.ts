@@ -184,25 +184,49 @@ describe("CSV ingestion (direct)", () => {
     ]);
   });
 
-  it("refuses an incompatible type change with a clear message and leaves the table untouched", async () => {
+  it("holds a later file to its table's types: a value that does not fit is a reject, too many fail the file untouched", async () => {
     const before = await trino.query("SELECT * FROM iceberg.lakehouse.orders ORDER BY order_id");
     const snapshots = await scalar('SELECT count(*) FROM iceberg.lakehouse."orders$snapshots"');
+    // One row only, and it does not fit: more rejects than the limit, the file fails whole.
     writeFileSync(
       join(raw, "orders", "may.csv"),
       "order_id,order_date,amount\nA-6,2026-05-01,1.00\n",
     );
-    const result = await ingest(join(raw, "orders", "may.csv"));
-    expect(result.code).not.toBe(0);
-    expect(result.stdout).toContain("data/raw/orders/may.csv");
-    expect(result.stdout).toContain(
-      "column order_id holds varchar values, but table orders stores it as bigint",
-    );
+    const refused = await ingest(join(raw, "orders", "may.csv"));
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout).toContain("data/raw/orders/may.csv");
+    expect(refused.stdout).toContain("line 2: column order_id: 'A-6' is not an integer");
     expect(
       (await trino.query("SELECT * FROM iceberg.lakehouse.orders ORDER BY order_id")).rows,
     ).toEqual(before.rows);
     expect(await scalar('SELECT count(*) FROM iceberg.lakehouse."orders$snapshots"')).toBe(
       snapshots,
     );
+
+    // Among 40 good rows, the one that does not fit is quarantined and the rest load.
+    const lines = Array.from({ length: 40 }, (_, i) => `${100 + i},2026-05-01,${i}.00`);
+    lines[6] = "N/A,2026-05-01,6.00";
+    writeFileSync(
+      join(raw, "orders", "may.csv"),
+      `order_id,order_date,amount\n${lines.join("\n")}\n`,
+    );
+    const loaded = await ingest(join(raw, "orders", "may.csv"));
+    expect(loaded.code, loaded.stderr).toBe(0);
+    expect(
+      await scalar(
+        `SELECT count(*) FROM iceberg.lakehouse.orders WHERE ${SOURCE_FILE} = 'data/raw/orders/may.csv'`,
+      ),
+    ).toBe(39);
+    const rejects = await trino.query(
+      `SELECT line, raw, reason FROM iceberg.lakehouse.${rejectsTable("orders")} WHERE ${SOURCE_FILE} = 'data/raw/orders/may.csv'`,
+    );
+    expect(rejects.rows).toEqual([
+      [8, "N/A,2026-05-01,6.00", "column order_id: 'N/A' is not an integer"],
+    ]);
+    const types = await trino.query(
+      "SELECT data_type FROM iceberg.information_schema.columns WHERE table_schema = 'lakehouse' AND table_name = 'orders' AND column_name = 'order_id'",
+    );
+    expect(types.rows).toEqual([["bigint"]]);
   });
 
   it("quarantines rows that break the contract, with line numbers and reasons; nothing is lost", async () => {
