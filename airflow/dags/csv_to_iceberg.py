@@ -35,8 +35,8 @@ in any case; names starting with `.` or `~`, such as editors' lock files, are le
 **Failures**: a file that cannot be loaded (not CSV, too many bad rows, a type that
 contradicts its table) fails its task at once, with the file, line, column and fix in the
 log, and is not tried again until it changes. Anything else is retried with backoff, and
-by later runs until 3 attempts in a row failed on the same content; `find_files`' log
-then says "gave up after 3 failed attempts" and why (`./lakehouse ingest` loads it again).
+by later runs until 12 attempts in a row failed on the same content; `find_files`' log
+then says "gave up after 12 failed attempts" and why (`./lakehouse ingest` loads it again).
 A file that changed while it was loaded is loaded again once it settles.
 Retries never duplicate rows. Loads run one at a time (pool `{LOAD_POOL}`): on a
 small machine that is the fastest order, and loads of one table never race.

@@ -29,8 +29,10 @@ log = logging.getLogger(__name__)
 # A file modified this recently may still be being written (a copy into the drop zone).
 SETTLE_SECONDS = 5.0
 # Failed attempts in a row on one content after which the scan stops retrying it. Airflow's
-# own retries of a load are attempts too.
-MAX_FAILED_ATTEMPTS = 3
+# own retries of a load are attempts too (1 + 3 per run, over about 70 s): twelve are three
+# scheduled runs, so an outage of a few minutes (the object store restarting) is ridden
+# out, while a file that fails every time stops costing a load a minute.
+MAX_FAILED_ATTEMPTS = 12
 
 
 @dataclass(frozen=True)

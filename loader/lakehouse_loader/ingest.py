@@ -420,15 +420,19 @@ def _commit_rejects(
     lineage = _Lineage(job.source, job.started_at)
     columns = [
         ("line", ColumnType("bigint")),
-        ("raw", ColumnType("varchar")),
+        ("column_name", ColumnType("varchar")),
+        ("value", ColumnType("varchar")),
         ("reason", ColumnType("varchar")),
+        ("raw", ColumnType("varchar")),
     ]
     schema = pa.schema([pa.field(name, kind.arrow()) for name, kind in columns] + lineage.fields)
     batch = pa.RecordBatch.from_arrays(
         [
             pa.array([r.line for r in rejects], pa.int64()),
-            pa.array([r.raw for r in rejects], pa.string()),
+            pa.array([r.column for r in rejects], pa.string()),
+            pa.array([r.value for r in rejects], pa.string()),
             pa.array([r.reason for r in rejects], pa.string()),
+            pa.array([r.raw for r in rejects], pa.string()),
             *lineage.columns(len(rejects)),
         ],
         schema=schema,

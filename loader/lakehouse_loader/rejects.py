@@ -2,8 +2,9 @@
 
 A row is rejected, never silently changed, when it does not fit (``validate`` decides
 which and why); it goes to the table's ``<table>__rejects`` with its line, raw text and
-reason. Too many rejects fail the whole file (``max_reject_ratio``): a file that mostly
-does not fit its contract is a wrong file, not a file with a few bad rows.
+reason, and the column and value at fault (the first, when several are). Too many rejects
+fail the whole file (``max_reject_ratio``): a file that mostly does not fit its contract
+is a wrong file, not a file with a few bad rows.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ class Reject:
     line: int  # physical 1-based line number in the file where the row starts
     raw: str  # the raw text of the row (type errors: the fields re-joined with the delimiter)
     reason: str  # e.g. "column quantity: 'abc' is not an integer"
+    # The (first) column whose value does not fit, and that value (None when empty, or for a
+    # row with the wrong number of fields).
+    column: str | None = None
+    value: str | None = None
 
 
 def reject_ratio(

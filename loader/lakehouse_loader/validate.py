@@ -294,6 +294,7 @@ def check_values(
     for i, row in enumerate(bad_rows):
         texts = [_text(values[i]) for values in raw_values]
         why = []
+        first: tuple[str, str | None] | None = None
         for k, col in enumerate(plan.columns):
             flags = bad_flags[k]
             if flags is None or not flags[i]:
@@ -301,9 +302,13 @@ def check_values(
             value = texts[k]
             if value is None or (col.type.kind != "varchar" and not value.strip()):
                 why.append(f"column {col.name} is required but empty")
+                value = None
             else:
                 why.append(f"column {col.name}: {reasons[k](value)}")
-        rejects.append((row, Reject(line_of_row(row), _raw_text(plan, texts), "; ".join(why))))
+            first = first or (col.name, value)
+        column, value = first if first is not None else (None, None)
+        line, raw = line_of_row(row), _raw_text(plan, texts)
+        rejects.append((row, Reject(line, raw, "; ".join(why), column, value)))
     return Checked(converted, reject_mask, rejects)
 
 

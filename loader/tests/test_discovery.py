@@ -114,14 +114,19 @@ def test_due_files_waits_for_settled_files_and_skips_what_it_gave_up_on(
     (raw / "fresh.csv").write_text("a\n4\n")
     hashes = {name: hashlib.sha256(text.encode()).hexdigest() for name, text in texts.items()}
     rows = [("data/raw/loaded.csv", hashes["loaded.csv"], LOADED, None)]
-    rows += [("data/raw/broken.csv", hashes["broken.csv"], FAILED, "S3 answered 503")] * 3
+    rows += [
+        ("data/raw/broken.csv", hashes["broken.csv"], FAILED, "S3 answered 503")
+    ] * MAX_FAILED_ATTEMPTS
     config = _config(tmp_path)
     now = time.time() + 60
     os.utime(raw / "fresh.csv", (now, now))  # written a moment ago: may still be copied
     with caplog.at_level("WARNING"):
         due = due_files(config, cast(Trino, _Ledger(rows)), now=now)
     assert due == ["data/raw/new.csv"]
-    assert "data/raw/broken.csv: not loaded: gave up after 3 failed attempts" in caplog.text
+    assert (
+        f"broken.csv: not loaded: gave up after {MAX_FAILED_ATTEMPTS} failed attempts"
+        in caplog.text
+    )
 
 
 def _config(tmp_path: Path) -> PipelineConfig:

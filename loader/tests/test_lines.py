@@ -33,7 +33,7 @@ def test_last_line_without_line_end_and_leading_blank_lines(tmp_path: Path) -> N
     plan, table, rejects = load(write(tmp_path, "\n\na,b\n1,2\n3,x"), c)
     assert plan.header_lines == 3
     assert table.to_pylist() == [{"a": 1, "b": 2}]
-    assert rejects == [Reject(5, "3,x", "column b: 'x' is not an integer")]
+    assert rejects == [Reject(5, "3,x", "column b: 'x' is not an integer", "b", "x")]
 
 
 def test_quoted_fields_doubled_quotes_and_newlines_with_exact_lines(tmp_path: Path) -> None:

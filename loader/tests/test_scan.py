@@ -34,7 +34,9 @@ def test_field_larger_than_a_block_grows_the_block(
     assert plan.block_size > 1 << 20
     assert table.column("blob").to_pylist() == [big, "small"]
     assert rejects == [
-        Reject(2 + 3 * 1024 * 1024 + 2, "bad,row", "column id: 'bad' is not an integer")
+        Reject(
+            2 + 3 * 1024 * 1024 + 2, "bad,row", "column id: 'bad' is not an integer", "id", "bad"
+        )
     ]
 
 
@@ -45,7 +47,7 @@ def test_a_first_data_row_of_2_mb(tmp_path: Path) -> None:
     c = contract(tmp_path, "columns: {qty: bigint}\nmax_reject_ratio: 1")
     plan, table, rejects = load(write(tmp_path, text), c)
     assert table.to_pylist() == [{"id": 1, "blob": blob, "qty": 3}]
-    assert rejects == [Reject(3, "2,small,x", "column qty: 'x' is not an integer")]
+    assert rejects == [Reject(3, "2,small,x", "column qty: 'x' is not an integer", "qty", "x")]
     assert plan.block_size > len(blob)
 
 

@@ -101,7 +101,7 @@ def test_trailing_delimiter_reject_keeps_raw_fields(tmp_path: Path) -> None:
     path = write(tmp_path, "a,b,\n1,2,\nx,4,\n")
     _, table, rejects = load(path, contract(tmp_path, "columns: {a: bigint}\nmax_reject_ratio: 1"))
     assert table.num_rows == 1
-    assert rejects == [Reject(3, "x,4,", "column a: 'x' is not an integer")]
+    assert rejects == [Reject(3, "x,4,", "column a: 'x' is not an integer", "a", "x")]
 
 
 @pytest.mark.usefixtures("reads")
