@@ -24,7 +24,7 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .conventions import SOURCE_FILE
+from .conventions import SOURCE_FILE, rejects_table
 from .table_files import SOURCE_METRICS, TableFiles, TableLayout
 from .table_schema import new_table, plan_change
 
@@ -254,3 +254,23 @@ def _delete(io: FileIO, data_files: list[DataFile]) -> None:
     for data_file in data_files:
         with contextlib.suppress(Exception):  # best effort: maintenance sweeps the rest
             io.delete(data_file.file_path)
+
+
+def held_content(tables: Catalog, namespace: str, table: str, source: str) -> Committed | None:
+    """The content of `source` its table holds, when all of its load is committed: its
+    rows, and its rejects' table holds that content's rejects too (committed second)."""
+    from pyiceberg.exceptions import NoSuchTableError
+
+    try:
+        held = committed(tables.load_table((namespace, table)), source)
+    except NoSuchTableError:
+        return None
+    if held is None:
+        return None
+    try:
+        rejects = committed(tables.load_table((namespace, rejects_table(table))), source)
+    except NoSuchTableError:
+        rejects = None
+    if rejects is None:  # none recorded: right when the content had none
+        return held if held.rejected == 0 else None
+    return held if rejects.sha256 == held.sha256 else None

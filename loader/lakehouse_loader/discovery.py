@@ -20,8 +20,8 @@ from functools import partial
 
 from .config import PipelineConfig
 from .drop_zone import csv_files
-from .ingest import sha256_of, source_name
 from .ledger import CHANGED, FAILED, LOADED, REJECTED, Attempt, recent_attempts
+from .sources import sha256_of, source_name
 from .trino_sql import Trino
 
 log = logging.getLogger(__name__)

@@ -1,13 +1,12 @@
-"""Load one CSV file into its Iceberg table: extract, validate, stage, register, record.
-
-Everything before registration only reads the file and writes the raw zone, so a file
-that fails validation leaves every table as it was.
+"""Load one CSV file into its Iceberg table: plan, read and validate, write the raw zone and
+the table's files, commit, record (the stages are modules of their own; this is their
+order). Nothing reaches a table before its one commit, so a file that fails anywhere
+before it leaves every table as it was.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from .config import PipelineConfig
 from .conventions import INGESTED_AT, SOURCE_FILE, raw_key, rejects_key, rejects_table
 from .errors import IngestError
 from .ledger import LOADED
+from .sources import contract_path, object_name, sha256_of, source_name, table_for
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     import pyarrow.fs as pafs
     from pyiceberg.catalog import Catalog
 
-    from .commit import Committed
     from .contract import Contract
     from .plan import FilePlan
     from .read import Batch
@@ -59,106 +58,6 @@ def progress(source: str, message: str, started: float) -> None:
     _progress.info("%s: [%.1fs] %s", source, time.monotonic() - started, message)
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def source_name(path: Path, config: PipelineConfig) -> str:
-    """How the ledger and lineage name a file: as users see it in the spec's layout
-    (data/raw/...), whatever the data directory's real path."""
-    return "data/" + path.resolve().relative_to(config.data_dir.resolve()).as_posix()
-
-
-def path_of(source: str, config: PipelineConfig) -> Path:
-    """The file a source name stands for; only names inside data/raw/ are accepted."""
-    relative = Path(source.removeprefix("data/"))
-    raw_dir = (config.data_dir / "raw").resolve()
-    path = (config.data_dir / relative).resolve()
-    if relative.is_absolute() or not path.is_relative_to(raw_dir):
-        raise IngestError(
-            source, "not a file under data/raw/", fix="name files as data/raw/<name>.csv"
-        )
-    return path
-
-
-def table_for(path: Path, raw_dir: Path) -> str:
-    """data/raw/<name>.csv and data/raw/<name>/<any>.csv both load into table <name>."""
-    from .names import normalize_headers
-
-    relative = path.resolve().relative_to(raw_dir.resolve())
-    stem = relative.parts[0] if len(relative.parts) > 1 else relative.stem
-    return normalize_headers([stem])[0]
-
-
-def object_name(path: Path) -> str:
-    """A plain name for the file's objects in S3: its normalised stem, plus a short hash of
-    the real name when normalising changed it, so "Jan 2026.csv" and "jan_2026.csv" differ."""
-    from .names import normalize_headers
-
-    name = normalize_headers([path.stem])[0]
-    if name == path.stem:
-        return name
-    return f"{name}_{hashlib.sha256(path.name.encode()).hexdigest()[:8]}"
-
-
-def contract_path(path: Path, raw_dir: Path, table: str) -> Path:
-    relative = path.resolve().relative_to(raw_dir.resolve())
-    base = relative.parts[0] if len(relative.parts) > 1 else relative.stem
-    return raw_dir / f"{base}.contract.yaml"
-
-
-def _held(tables: Catalog, namespace: str, table: str, source: str) -> Committed | None:
-    """The content of `source` its table holds, when all of its load is committed: its
-    rows, and its rejects' table holds that content's rejects too (committed second)."""
-    from pyiceberg.exceptions import NoSuchTableError
-
-    from .commit import committed
-
-    try:
-        held = committed(tables.load_table((namespace, table)), source)
-    except NoSuchTableError:
-        return None
-    if held is None:
-        return None
-    try:
-        rejects = committed(tables.load_table((namespace, rejects_table(table))), source)
-    except NoSuchTableError:
-        rejects = None
-    if rejects is None:  # none recorded: right when the content had none
-        return held if held.rejected == 0 else None
-    return held if rejects.sha256 == held.sha256 else None
-
-
-def _note_in_ledger(
-    tables: Catalog,
-    namespace: str,
-    table: str,
-    source: str,
-    held: Committed,
-    started_at: datetime,
-) -> None:
-    """A content its table holds while the ledger has no record of it (the ledger write after
-    the commit was lost) is recorded now, so the scheduled scan stops finding it due."""
-    from .ledger import LedgerEntry, last_load, ledger_table, record
-
-    last = last_load(ledger_table(tables, namespace), source)
-    if last is not None and last[0] == held.sha256:
-        return
-    record(
-        tables,
-        namespace,
-        LedgerEntry(
-            source, held.sha256, table, held.rows + held.rejected, held.rows, held.rejected,
-            held.snapshot_id, started_at, datetime.now(UTC), LOADED,
-            "recorded from the table's snapshot: the ledger had missed this load",
-        ),
-    )  # fmt: skip
-
-
 def _use_jemalloc() -> None:
     """Arrow's jemalloc memory pool instead of its default (mimalloc), which on a large load
     kept handing pages back to the system and zeroing new ones (8% of the CPU, measured with
@@ -171,7 +70,8 @@ def _use_jemalloc() -> None:
 
 def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
     from .catalog import catalog
-    from .ledger import LedgerEntry, record
+    from .commit import held_content
+    from .ledger import LedgerEntry, note_committed, record
 
     _use_jemalloc()
 
@@ -187,11 +87,11 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
     # The same content again is a no-op while its rows are there: only then is the file
     # hashed before its load. Otherwise pass 1 hashes it as it reads it (1 GiB: 2 s less).
     sha = None
-    held = _held(tables, config.schema, table, source)
+    held = held_content(tables, config.schema, table, source)
     if held is not None:
         sha = sha256_of(path)
         if held.sha256 == sha:
-            _note_in_ledger(tables, config.schema, table, source, held, started_at)
+            note_committed(tables, config.schema, table, source, held, started_at)
             return LoadResult(source, table, "unchanged", 0, 0, 0, None, time.monotonic() - started)
 
     try:
@@ -289,15 +189,15 @@ def _load(job: _Job) -> tuple[LoadResult, str]:
     hash_file = job.sha is None
     try:
         plan = plan_file(job.path, contract, job.source, hash_file=hash_file, from_first_block=True)
-        return _write_and_register(job, contract, held_to_table(plan, schema))
+        return _write_and_commit(job, contract, held_to_table(plan, schema))
     except PlanDisproved as why:
         again = "checking the types in every row, then writing again"
         progress(job.source, f"{why}: {again}", job.started)
         plan = plan_file(job.path, contract, job.source, hash_file=hash_file)
-        return _write_and_register(job, contract, held_to_table(plan, schema))
+        return _write_and_commit(job, contract, held_to_table(plan, schema))
 
 
-def _write_and_register(
+def _write_and_commit(
     job: _Job, contract: Contract | None, plan: FilePlan
 ) -> tuple[LoadResult, str]:
     """Reads the file with its plan, writes the raw zone and the table's files, commits

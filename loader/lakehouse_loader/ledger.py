@@ -10,7 +10,7 @@ The loader writes it with pyiceberg, like every table it writes.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .conventions import LEDGER_TABLE
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyiceberg.catalog import Catalog
     from pyiceberg.table import Table
+
+    from .commit import Committed
 
 LEDGER = LEDGER_TABLE
 _RECORD_ATTEMPTS = 5
@@ -171,3 +173,27 @@ def record(catalog: Catalog, namespace: str, entry: LedgerEntry) -> None:
         except CommitFailedException:
             if attempt == _RECORD_ATTEMPTS:
                 raise
+
+
+def note_committed(
+    tables: Catalog,
+    namespace: str,
+    table: str,
+    source: str,
+    held: Committed,
+    started_at: datetime,
+) -> None:
+    """A content its table holds while the ledger has no record of it (the ledger write after
+    the commit was lost) is recorded now, so the scheduled scan stops finding it due."""
+    last = last_load(ledger_table(tables, namespace), source)
+    if last is not None and last[0] == held.sha256:
+        return
+    record(
+        tables,
+        namespace,
+        LedgerEntry(
+            source, held.sha256, table, held.rows + held.rejected, held.rows, held.rejected,
+            held.snapshot_id, started_at, datetime.now(UTC), LOADED,
+            "recorded from the table's snapshot: the ledger had missed this load",
+        ),
+    )  # fmt: skip

@@ -12,8 +12,9 @@ import subprocess
 
 from .config import PipelineConfig
 from .discovery import due_files
-from .ingest import ingest_file, path_of
+from .ingest import ingest_file
 from .maintenance import maintain, tables
+from .sources import path_of
 from .trino_sql import Trino
 
 log = logging.getLogger(__name__)

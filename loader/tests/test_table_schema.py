@@ -11,8 +11,8 @@ from pyiceberg.types import IcebergType, NestedField
 
 from lakehouse_loader.contract import parse_partition
 from lakehouse_loader.errors import IngestError
-from lakehouse_loader.ingest import table_for
 from lakehouse_loader.plan import Column, FilePlan
+from lakehouse_loader.sources import table_for
 from lakehouse_loader.table_schema import (
     held_to_table,
     lineage_types,
