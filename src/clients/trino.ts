@@ -60,7 +60,15 @@ export class TrinoClient {
 
   private async fetchJson(url: string, init: RequestInit, sql: string): Promise<TrinoResponse> {
     for (let attempt = 0; ; attempt++) {
-      const response = await fetch(url, init);
+      let response: Response;
+      try {
+        response = await fetch(url, init);
+      } catch (error) {
+        // A kept-alive connection Trino closed while it sat idle (a client that waited a
+        // minute between queries) fails at once: once, on a fresh connection, again.
+        if (attempt === 0 && isClosedConnection(error)) continue;
+        throw error;
+      }
       // 502-504 mean "try the same URI again" in Trino's protocol.
       if ([502, 503, 504].includes(response.status) && attempt < 10) {
         await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
@@ -81,4 +89,10 @@ export class TrinoClient {
 /** Quotes an SQL identifier for Trino: wraps in double quotes, doubling any inside. */
 export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
+}
+
+function isClosedConnection(error: unknown): boolean {
+  const cause =
+    error instanceof TypeError ? (error.cause as { code?: string } | undefined) : undefined;
+  return cause?.code === "UND_ERR_SOCKET";
 }
