@@ -74,5 +74,14 @@ def _ingest(files: list[Path]) -> int:
     return 1 if failed else 0
 
 
+def _exit(code: int) -> None:
+    """Ends the process without the interpreter's teardown: with pyarrow and pyiceberg loaded
+    it takes 0.3 s (measured), a fifth of a small file's whole load. Everything is written
+    by then: outcomes and stage lines are flushed here, files closed, threads joined."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit(main())

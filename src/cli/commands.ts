@@ -1,11 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
-import { ingestViaAirflow } from "../airflow/ingest-via-airflow.ts";
-import { bootstrap, trinoClient } from "../bootstrap/bootstrap.ts";
 import { envFile } from "../config/paths.ts";
 import { loadSettings, type Settings } from "../config/settings.ts";
-import { install, isFullyInstalled } from "../install/installer.ts";
 import { rejectsTable } from "../pipeline/conventions.ts";
 import { ingestDirect, rawFiles } from "../pipeline/direct-ingest.ts";
 import type { FileOutcome } from "../pipeline/outcomes.ts";
@@ -16,17 +13,7 @@ import {
   composePs,
   composeStatuses,
 } from "../runtime/docker/compose.ts";
-import {
-  buildImages,
-  provisionInNetwork,
-  removeContainers,
-  startContainers,
-} from "../runtime/docker/docker-runtime.ts";
-import { NativeRuntime, tail } from "../runtime/native/native-runtime.ts";
 import { authority, type Endpoint, httpUrl } from "../services/addresses.ts";
-import { findService } from "../services/catalogue.ts";
-import { provisionDashboards } from "../superset/provision.ts";
-import { runDoctor } from "./doctor.ts";
 import { bold, consoleReporter, dim, green, red, yellow } from "./reporter.ts";
 import { printStatusTable, printTable } from "./status-table.ts";
 import { UserError } from "./user-error.ts";
@@ -44,6 +31,15 @@ export interface CommandOptions {
 type Command = (options: CommandOptions) => Promise<number>;
 
 const reporter = consoleReporter();
+
+// What only some commands need is loaded by them: `lakehouse ingest --direct` then starts
+// without the stack's runtimes and the Airflow and Superset clients (0.3 s of a small
+// file's load, measured).
+const airflowIngest = () => import("../airflow/ingest-via-airflow.ts");
+const bootstrapping = () => import("../bootstrap/bootstrap.ts");
+const installer = () => import("../install/installer.ts");
+const dockerRuntime = () => import("../runtime/docker/docker-runtime.ts");
+const nativeRuntime = () => import("../runtime/native/native-runtime.ts");
 
 /** A Docker engine that answers, not just a docker client on PATH. */
 function dockerEngineAnswers(): boolean {
@@ -90,6 +86,7 @@ function existingMode(s: Settings, options: CommandOptions): "native" | "docker"
 async function landRawZoneAndProvision(s: Settings, mode: "native" | "docker"): Promise<void> {
   const files = rawFiles(s);
   if (files.length > 0) {
+    const { ingestViaAirflow } = await airflowIngest();
     const outcomes = await ingestViaAirflow(s, files, reporter);
     printOutcomes(s, outcomes);
     if (outcomes.some((o) => o.status === "failed")) {
@@ -100,7 +97,8 @@ async function landRawZoneAndProvision(s: Settings, mode: "native" | "docker"): 
 }
 
 async function provisionWithProgress(s: Settings, mode: "native" | "docker"): Promise<void> {
-  if (mode === "docker" && s.view === "host") return provisionInNetwork(s);
+  if (mode === "docker" && s.view === "host") return (await dockerRuntime()).provisionInNetwork(s);
+  const { provisionDashboards } = await import("../superset/provision.ts");
   const done = reporter.step("Provisioning Superset datasets and dashboards");
   const result = await provisionDashboards(s, mode);
   done(
@@ -141,10 +139,10 @@ export const commands: Record<string, Command> = {
     const s = loadSettings();
     if (options.docker) {
       // Docker mode's install: the images, built from docker/ (cached layers are reused).
-      await buildImages(s, reporter);
+      await (await dockerRuntime()).buildImages(s, reporter);
       return 0;
     }
-    const count = await install(s.paths.cache, reporter);
+    const count = await (await installer()).install(s.paths.cache, reporter);
     reporter.info(
       count === 0
         ? "Everything is already installed; nothing to do."
@@ -160,17 +158,20 @@ export const commands: Record<string, Command> = {
     if (!hadEnv) {
       reporter.info(`Generated ${s.paths.envFile} with new random secrets (keep it private).`);
     }
+    const { bootstrap } = await bootstrapping();
     if (mode === "docker") {
       if (!options.docker)
         reporter.info("A Docker engine answers: using docker compose (--native to avoid).");
-      const seconds = await startContainers(s, reporter);
+      const seconds = await (await dockerRuntime()).startContainers(s, reporter);
       reporter.info(dim(`All containers healthy after ${seconds.toFixed(1)}s.`));
       await bootstrap(s, reporter);
       await landRawZoneAndProvision(s, "docker");
       printWhereToLook(s, "./lakehouse logs SERVICE (docker compose logs)");
       return 0;
     }
+    const { install, isFullyInstalled } = await installer();
     if (!isFullyInstalled(s.paths.cache)) await install(s.paths.cache, reporter);
+    const { NativeRuntime } = await nativeRuntime();
     const runtime = new NativeRuntime(s, reporter);
     const started = Date.now();
     await runtime.up();
@@ -189,7 +190,7 @@ export const commands: Record<string, Command> = {
     const s = loadSettings();
     const outcomes = options.direct
       ? await ingestDirect(s, options.args, reporter)
-      : await ingestViaAirflow(s, options.args, reporter);
+      : await (await airflowIngest()).ingestViaAirflow(s, options.args, reporter);
     printOutcomes(s, outcomes);
     return outcomes.some((o) => o.status === "failed") ? 1 : 0;
   },
@@ -208,6 +209,7 @@ export const commands: Record<string, Command> = {
         'One statement, quoted. Usage: lakehouse sql "SELECT count(*) FROM sales_sample"',
       );
     }
+    const { trinoClient } = await bootstrapping();
     const result = await trinoClient(loadSettings()).query(statement);
     const header = result.columns.map((c) => c.name);
     const rows = result.rows.map((row) =>
@@ -221,10 +223,11 @@ export const commands: Record<string, Command> = {
   async down(options) {
     const s = loadSettings();
     if (existingMode(s, options) === "docker") {
-      await removeContainers(s);
+      await (await dockerRuntime()).removeContainers(s);
       reporter.info("Removed the containers; the data stays in the compose volumes.");
       return 0;
     }
+    const { NativeRuntime } = await nativeRuntime();
     const stopped = await new NativeRuntime(s, reporter).down();
     reporter.info(
       stopped.length
@@ -239,7 +242,7 @@ export const commands: Record<string, Command> = {
     const statuses =
       existingMode(s, options) === "docker"
         ? composeStatuses(s, composePs(s))
-        : await new NativeRuntime(s, reporter).status();
+        : await new (await nativeRuntime()).NativeRuntime(s, reporter).status();
     if (options.json) {
       process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
     } else {
@@ -256,7 +259,8 @@ export const commands: Record<string, Command> = {
     const lines = Number(options.lines ?? 50);
     if (existingMode(s, options) === "docker")
       return compose(s, "logs", "--tail", String(lines), name);
-    findService(name);
+    (await import("../services/catalogue.ts")).findService(name);
+    const { NativeRuntime, tail } = await nativeRuntime();
     const path = new NativeRuntime(s, reporter).logPath(name);
     if (!existsSync(path)) {
       reporter.info(`No log yet for ${name} (${path}).`);
@@ -268,6 +272,8 @@ export const commands: Record<string, Command> = {
 
   async doctor() {
     const s = loadSettings();
+    const { runDoctor } = await import("./doctor.ts");
+    const { NativeRuntime } = await nativeRuntime();
     return runDoctor(s, new NativeRuntime(s, reporter), dockerEngineAnswers());
   },
 
@@ -293,8 +299,8 @@ export const commands: Record<string, Command> = {
       }
     }
     // Docker mode: the containers and their named volumes (databases, object store, logs).
-    if (docker) await removeContainers(s, true);
-    else await new NativeRuntime(s, reporter).down();
+    if (docker) await (await dockerRuntime()).removeContainers(s, true);
+    else await new (await nativeRuntime()).NativeRuntime(s, reporter).down();
     rmSync(s.paths.state, { recursive: true, force: true });
     reporter.info(
       `Deleted ${where}. Your CSV files in ${s.paths.data} and ${s.paths.envFile} are kept.`,
