@@ -202,10 +202,9 @@ class PendingCommit:
             raise
 
 
-def committed(table: Table, source: str) -> Committed | None:
-    """The content of `source` the table holds, as the last load of it recorded in its
-    snapshot, while that load's rows are all still there (rows deleted by hand since, or
-    snapshots expired: None, load again)."""
+def recorded(table: Table, source: str) -> Committed | None:
+    """The last load of `source` as the table's snapshots record it; None when none does
+    (never loaded, or its snapshot expired by maintenance)."""
     from pyiceberg.table.snapshots import ancestors_of
 
     for snapshot in ancestors_of(table.current_snapshot(), table.metadata):
@@ -213,7 +212,7 @@ def committed(table: Table, source: str) -> Committed | None:
         if summary is None or summary.get(SUMMARY_SOURCE) != source:
             continue
         sha, rows = summary.get(SUMMARY_SHA256), summary.get(SUMMARY_ROWS)
-        if sha is None or rows is None or source_rows(table, source) != int(rows):
+        if sha is None or rows is None:
             return None
         rejected = int(summary.get(SUMMARY_REJECTED) or 0)
         return Committed(snapshot.snapshot_id, sha, int(rows), rejected)
@@ -256,21 +255,31 @@ def _delete(io: FileIO, data_files: list[DataFile]) -> None:
             io.delete(data_file.file_path)
 
 
-def held_content(tables: Catalog, namespace: str, table: str, source: str) -> Committed | None:
-    """The content of `source` its table holds, when all of its load is committed: its
-    rows, and its rejects' table holds that content's rejects too (committed second)."""
+def held_content(
+    tables: Catalog,
+    namespace: str,
+    table: str,
+    source: str,
+    ledger: Callable[[], Committed | None],
+) -> Committed | None:
+    """The content of `source` its table holds, when all of its load is committed and
+    still there: its rows (none deleted by hand since), and the rejects' table holds that
+    content's rejects (committed second). The table's snapshot says which content; once
+    maintenance has expired it, the `ledger`'s last successful load of the file does."""
     from pyiceberg.exceptions import NoSuchTableError
 
     try:
-        held = committed(tables.load_table((namespace, table)), source)
+        rows = tables.load_table((namespace, table))
     except NoSuchTableError:
         return None
-    if held is None:
+    held = recorded(rows, source) or ledger()
+    if held is None or source_rows(rows, source) != held.rows:
         return None
     try:
-        rejects = committed(tables.load_table((namespace, rejects_table(table))), source)
+        rejects = tables.load_table((namespace, rejects_table(table)))
     except NoSuchTableError:
-        rejects = None
-    if rejects is None:  # none recorded: right when the content had none
         return held if held.rejected == 0 else None
-    return held if rejects.sha256 == held.sha256 else None
+    quarantined = recorded(rejects, source)
+    if quarantined is not None and quarantined.sha256 != held.sha256:
+        return None  # the rejects of another content: this one's commit of them was lost
+    return held if source_rows(rejects, source) == held.rejected else None

@@ -71,7 +71,7 @@ def _use_jemalloc() -> None:
 def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
     from .catalog import catalog
     from .commit import held_content
-    from .ledger import LedgerEntry, note_committed, record
+    from .ledger import LedgerEntry, last_load, ledger_table, note_committed, record
 
     _use_jemalloc()
 
@@ -87,7 +87,13 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
     # The same content again is a no-op while its rows are there: only then is the file
     # hashed before its load. Otherwise pass 1 hashes it as it reads it (1 GiB: 2 s less).
     sha = None
-    held = held_content(tables, config.schema, table, source)
+    held = held_content(
+        tables,
+        config.schema,
+        table,
+        source,
+        ledger=lambda: last_load(ledger_table(tables, config.schema), source),
+    )
     if held is not None:
         sha = sha256_of(path)
         if held.sha256 == sha:

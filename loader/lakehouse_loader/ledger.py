@@ -97,20 +97,32 @@ def ledger_table(catalog: Catalog, namespace: str) -> Table:
         return catalog.load_table(identifier)
 
 
-def last_load(ledger: Table, file_path: str) -> tuple[str, int] | None:
-    """(content hash, rows accepted) of the file's last successful load, if any."""
+def last_load(ledger: Table, file_path: str) -> Committed | None:
+    """The file's last successful load, if any: its content hash, rows and snapshot."""
     from pyiceberg.expressions import And, EqualTo
+
+    from .commit import Committed
 
     rows = (
         ledger.scan(
             row_filter=And(EqualTo("file_path", file_path), EqualTo("status", LOADED)),  # type: ignore[call-arg,arg-type]
-            selected_fields=("sha256", "rows_accepted", "finished_at"),
+            selected_fields=(
+                "sha256", "rows_accepted", "rows_rejected", "snapshot_id", "finished_at"
+            ),
         )
         .to_arrow()
         .sort_by([("finished_at", "descending")])
         .to_pylist()
+    )  # fmt: skip
+    if not rows:
+        return None
+    last = rows[0]
+    return Committed(
+        int(last["snapshot_id"] or 0),
+        str(last["sha256"]),
+        int(last["rows_accepted"] or 0),
+        int(last["rows_rejected"] or 0),
     )
-    return (str(rows[0]["sha256"]), int(rows[0]["rows_accepted"])) if rows else None
 
 
 @dataclass(frozen=True)
@@ -186,7 +198,7 @@ def note_committed(
     """A content its table holds while the ledger has no record of it (the ledger write after
     the commit was lost) is recorded now, so the scheduled scan stops finding it due."""
     last = last_load(ledger_table(tables, namespace), source)
-    if last is not None and last[0] == held.sha256:
+    if last is not None and last.sha256 == held.sha256:
         return
     record(
         tables,

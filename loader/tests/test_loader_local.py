@@ -316,3 +316,20 @@ def test_rejects_go_to_their_table_and_are_replaced_with_the_file(
     load(config, "orders.csv", "id,note\n1,a\n2,b\n")
     assert rows(config, "orders__rejects") == []
     assert load(config, "orders.csv").status == "unchanged"
+
+
+def test_a_content_whose_snapshot_maintenance_expired_is_known_by_the_ledger(
+    config: PipelineConfig,
+) -> None:
+    load(config, "orders/a.csv", "id,amount\n1,1.5\n")
+    load(config, "orders/b.csv", "id,amount\n2,2.5\n")
+    orders = table(config, "orders")
+    current = orders.current_snapshot()
+    assert current is not None
+    older = [s.snapshot_id for s in orders.snapshots() if s.snapshot_id != current.snapshot_id]
+    orders.maintenance.expire_snapshots().by_ids(older).commit()
+    assert load(config, "orders/a.csv").status == "unchanged"
+    # Without the ledger's word either, the file is simply loaded again: replaced, not added.
+    catalog(config).drop_table((NS, LEDGER))
+    assert load(config, "orders/a.csv").status == "loaded"
+    assert rows(config, "orders", "id") == [{"id": 1}, {"id": 2}]
