@@ -22,8 +22,9 @@ cost nothing) and loads each in its own task:
    `data/raw/<table>.contract.yaml`), row by row; rows that break it go to
    `iceberg.lakehouse.<table>{REJECTS_SUFFIX}` with the line number and the reason;
 2. **write** the accepted rows as Parquet to the raw zone, `s3://lakehouse/raw/<table>/`;
-3. **register** them in `iceberg.lakehouse.<table>` through Trino, replacing the rows an
-   earlier version of the same file left, in one atomic commit;
+3. **commit** them to `iceberg.lakehouse.<table>` through the Iceberg REST catalog,
+   replacing the rows an earlier version of the same file left, in one atomic commit (with
+   the schema change they need, if any);
 4. **refresh** the dashboards.
 
 `data/raw/<name>.csv` and `data/raw/<name>/*.csv` both load into table `<name>` (`.csv`
@@ -78,7 +79,7 @@ def csv_to_iceberg() -> None:
 
     @task(pool=LOAD_POOL, map_index_template="{{ source }}")
     def load(source: str) -> dict[str, object]:
-        """Validate, write Parquet to S3 and register one file; see the DAG's docs."""
+        """Validate, write Parquet to S3 and commit one file; see the DAG's docs."""
         from airflow.sdk import get_current_context
         from airflow.sdk.exceptions import AirflowFailException
 
