@@ -131,7 +131,7 @@ class PendingCommit:
         """Commits the files `written` (finished, not uploaded; None: written now from the
         Parquet file `local_rows`); `before_commit` waits for what must exist before the rows
         are visible. Returns the snapshot committed."""
-        from pyiceberg.exceptions import CommitFailedException
+        from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException
 
         source = self.target.source
         try:
@@ -166,6 +166,10 @@ class PendingCommit:
                         _delete(io, data_files)
                         data_files, io = [], self.layout.io
                         data_files = self._write(local_rows)
+        except CommitStateUnknownException:
+            # The catalog may have committed them (no answer to the commit): the files stay;
+            # the next run finds the content committed, or loads it again.
+            raise
         except BaseException:
             _delete(io, data_files)  # not committed
             raise

@@ -333,3 +333,25 @@ def test_a_content_whose_snapshot_maintenance_expired_is_known_by_the_ledger(
     catalog(config).drop_table((NS, LEDGER))
     assert load(config, "orders/a.csv").status == "loaded"
     assert rows(config, "orders", "id") == [{"id": 1}, {"id": 2}]
+
+
+def test_a_commit_whose_answer_was_lost_keeps_its_files(
+    config: PipelineConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pyiceberg.exceptions import CommitStateUnknownException
+    from pyiceberg.table import Transaction
+
+    load(config, "orders/a.csv", "id,amount\n1,1.5\n")
+    real = Transaction.commit_transaction
+
+    def committed_but_unanswered(self: Transaction) -> Table:
+        real(self)  # the catalog committed, and then the answer was lost
+        raise CommitStateUnknownException("the catalog did not answer")
+
+    monkeypatch.setattr(Transaction, "commit_transaction", committed_but_unanswered)
+    with pytest.raises(CommitStateUnknownException):
+        load(config, "orders/b.csv", "id,amount\n2,2.5\n")
+    monkeypatch.undo()
+    # Its files were not deleted under the table: every row reads back.
+    assert rows(config, "orders", "id") == [{"id": 1}, {"id": 2}]
+    assert load(config, "orders/b.csv").status == "unchanged"
