@@ -52,12 +52,3 @@ class Trino:
             [self.schema, name],
         )
         return bool(rows[0][0])
-
-    def columns(self, name: str) -> dict[str, str]:
-        """Column name -> Trino type, in table order."""
-        rows = self.query(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-            [self.schema, name],
-        )
-        return {str(r[0]): str(r[1]) for r in rows}
