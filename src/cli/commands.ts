@@ -10,8 +10,7 @@ import {
   compose,
   composeAvailable,
   composeProjectExists,
-  composePs,
-  composeStatuses,
+  dockerStatuses,
 } from "../runtime/docker/compose.ts";
 import { authority, type Endpoint, httpUrl } from "../services/addresses.ts";
 import { bold, consoleReporter, dim, green, red, yellow } from "./reporter.ts";
@@ -241,7 +240,7 @@ export const commands: Record<string, Command> = {
     const s = loadSettings();
     const statuses =
       existingMode(s, options) === "docker"
-        ? composeStatuses(s, composePs(s))
+        ? dockerStatuses(s)
         : await new (await nativeRuntime()).NativeRuntime(s, reporter).status();
     if (options.json) {
       process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);

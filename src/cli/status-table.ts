@@ -10,8 +10,15 @@ export function printStatusTable(
   statuses: ServiceStatus[],
   out: NodeJS.WritableStream = process.stdout,
 ): void {
-  const headers = ["SERVICE", "STATE", "HEALTH", "URL", "LOG"];
-  const rows = statuses.map((s) => [s.service, s.state, s.health, s.url ?? "", s.logPath]);
+  const headers = ["SERVICE", "STATE", "HEALTH", "RESTARTS", "URL", "LOG"];
+  const rows = statuses.map((s) => [
+    s.service,
+    s.state,
+    s.health,
+    s.restarts === undefined ? "-" : String(s.restarts),
+    s.url ?? "",
+    s.logPath,
+  ]);
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   out.write(`${headers.map((h, i) => pad(h, widths[i] ?? 0)).join("  ")}\n`);
   for (const [i, row] of rows.entries()) {
@@ -21,12 +28,13 @@ export function printStatusTable(
         ? green
         : status.state === "stopped"
           ? dim
-          : status.health === "unhealthy"
+          : status.health === "unhealthy" || status.state === "failed"
             ? red
             : yellow;
     const line = row.map((cell, j) => pad(cell, widths[j] ?? 0)).join("  ");
     out.write(`${paint(line)}\n`);
     if (status.detail) out.write(`${dim(`    ${status.detail}`)}\n`);
+    else if (status.lastExit) out.write(`${dim(`    last exit: ${status.lastExit}`)}\n`);
   }
 }
 

@@ -1,11 +1,16 @@
 /** What `lakehouse status` shows for one service. */
 export interface ServiceStatus {
   service: string;
-  state: "running" | "stopped" | "exited";
+  /** restarting: it exited and its restart policy starts it again; failed: given up on. */
+  state: "running" | "stopped" | "exited" | "restarting" | "failed";
   health: "healthy" | "unhealthy" | "-";
   /** Why it is unhealthy, when it is. */
   detail?: string;
   pid?: number;
+  /** Times it was started again after exiting unasked, since it was last started by us. */
+  restarts?: number;
+  /** How it last exited unasked, e.g. "was killed by SIGKILL at 12:03:11". */
+  lastExit?: string;
   url?: string;
   logPath: string;
 }

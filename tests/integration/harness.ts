@@ -10,6 +10,7 @@ import { installedTools } from "../../src/install/installer.ts";
 import { composeArgs, composeEnv } from "../../src/runtime/docker/compose.ts";
 import { airflowEnv } from "../../src/runtime/native/airflow.ts";
 import { processTree, Supervisor } from "../../src/runtime/native/supervisor.ts";
+import type { ServiceStatus } from "../../src/runtime/runtime.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const execFileAsync = promisify(execFile);
@@ -135,26 +136,26 @@ export class TestStack {
   }
 
   /**
-   * The worker back after killWorker: natively `lakehouse up` starts it again (only what
-   * is not running is started); in docker mode Compose's restart policy already has, and
-   * this waits for the container to be healthy again. Returns how many times it restarted.
+   * The worker back after killWorker, started again by the restart policy: natively the
+   * service's keeper, in docker mode Compose's. Waits until it is healthy again and returns
+   * how many times it has been restarted.
    */
   async workerBack(): Promise<number> {
-    if (RUNTIME === "native") {
-      await this.ok(["up"]);
-      return 1;
-    }
     const deadline = Date.now() + 300_000;
     for (;;) {
-      const { stdout } = await execFileAsync("docker", [
-        ...["inspect", "--format", "{{.RestartCount}} {{.State.Health.Status}}"],
-        "lakehouse-airflow-worker",
-      ]);
-      const [restarts, health] = stdout.trim().split(" ");
-      if (health === "healthy" && Number(restarts) > 0) return Number(restarts);
-      if (Date.now() > deadline) throw new Error(`the worker is not back: ${stdout.trim()}`);
+      const worker = (await this.statuses()).find((x) => x.service === "airflow-worker");
+      const restarts = worker?.restarts ?? 0;
+      if (worker?.health === "healthy" && restarts > 0) return restarts;
+      if (Date.now() > deadline)
+        throw new Error(`the worker is not back: ${JSON.stringify(worker)}`);
       await new Promise((r) => setTimeout(r, 2000));
     }
+  }
+
+  /** `lakehouse status --json`: every service's state, health and restarts. */
+  async statuses(): Promise<ServiceStatus[]> {
+    const { stdout } = await this.run(["status", "--json"]);
+    return JSON.parse(stdout) as ServiceStatus[];
   }
 
   /** Runs a Python script where Airflow's processes run; resolves with its stdout. */

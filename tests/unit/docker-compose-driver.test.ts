@@ -67,4 +67,22 @@ describe("docker mode status", () => {
     const array = byService(JSON.stringify(ps));
     expect([...array.entries()]).toEqual([...lines.entries()]);
   });
+
+  it("shows a container being restarted and how often its restart policy has", () => {
+    const output = JSON.stringify({
+      Service: "trino",
+      Name: "lakehouse-trino",
+      State: "restarting",
+      Status: "Restarting (137) 2 seconds ago",
+    });
+    const restarts = new Map([
+      ["lakehouse-trino", { restarts: 2, lastExit: "exited with code 137 at 12:03:11" }],
+    ]);
+    const trino = composeStatuses(s, output, restarts).find((x) => x.service === "trino");
+    expect(trino).toMatchObject({
+      state: "restarting",
+      restarts: 2,
+      lastExit: "exited with code 137 at 12:03:11",
+    });
+  });
 });

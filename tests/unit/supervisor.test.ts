@@ -15,10 +15,11 @@ describe("native supervisor", () => {
     const state = mkdtempSync(join(tmpdir(), "lakehouse-sup-"));
     const supervisor = new Supervisor(state);
     const started = supervisor.start("sleeper", { command: "sleep", args: ["60"] });
-    expect(started.pid).toBeGreaterThan(0);
+    expect(await until(() => (started.pid() ?? 0) > 0)).toBe(true);
+    const pid = started.pid() as number;
     // A second Supervisor over the same folder (a later `lakehouse` command) sees it too,
     // once the child has exec'd (until then /proc shows the forking node process).
-    expect(await until(() => new Supervisor(state).runningPid("sleeper") === started.pid)).toBe(
+    expect(await until(() => new Supervisor(state).runningPid("sleeper") === started.pid())).toBe(
       true,
     );
     expect(
@@ -28,7 +29,7 @@ describe("native supervisor", () => {
     ).toBe(true);
 
     expect(await supervisor.stop("sleeper", "SIGTERM", 5000)).toBe(true);
-    expect(isAlive(started.pid)).toBe(false);
+    expect(isAlive(pid)).toBe(false);
     expect(supervisor.runningPid("sleeper")).toBeUndefined();
     expect(await supervisor.stop("sleeper")).toBe(false);
   });
@@ -40,9 +41,10 @@ describe("native supervisor", () => {
       args: ["-c", "echo boom >&2; exit 3"],
     });
     expect(await until(() => started.exit() !== undefined)).toBe(true);
-    expect(started.exit()).toEqual({ code: 3, signal: null });
+    expect(started.exit()).toMatchObject({ code: 3, signal: null });
     expect(readFileSync(supervisor.logPath("crasher"), "utf8")).toContain("boom");
     expect(supervisor.runningPid("crasher")).toBeUndefined();
+    await supervisor.stop("crasher");
   });
 
   it("kills what ignores the polite signal once the timeout passes", async () => {
@@ -51,9 +53,11 @@ describe("native supervisor", () => {
       command: "sh",
       args: ["-c", "trap '' TERM; while true; do sleep 0.1; done"],
     });
+    expect(await until(() => started.pid() !== undefined)).toBe(true);
+    const pid = started.pid() as number;
     await new Promise((r) => setTimeout(r, 200));
     expect(await supervisor.stop("stubborn", "SIGTERM", 300)).toBe(true);
-    expect(isAlive(started.pid)).toBe(false);
+    expect(isAlive(pid)).toBe(false);
   });
 
   it("stops descendants that moved to a process group of their own", async () => {
@@ -72,6 +76,73 @@ describe("native supervisor", () => {
     expect(isAlive(child)).toBe(true);
     expect(await supervisor.stop("parent", "SIGTERM", 2000)).toBe(true);
     expect(isAlive(child)).toBe(false);
+  });
+
+  it("starts a killed service again, counts the restart, and never takes a stop for a crash", async () => {
+    const supervisor = new Supervisor(mkdtempSync(join(tmpdir(), "lakehouse-sup-")));
+    const started = supervisor.start("sleeper", { command: "sleep", args: ["60"] }, [], {
+      firstPauseMs: 50,
+    });
+    expect(await until(() => started.pid() !== undefined)).toBe(true);
+    const first = started.pid() as number;
+    process.kill(first, "SIGKILL");
+    expect(await until(() => (supervisor.runningPid("sleeper") ?? first) !== first)).toBe(true);
+    const keeper = supervisor.keeper("sleeper");
+    expect(keeper).toMatchObject({ alive: true, state: "running", restarts: 1 });
+    expect(keeper?.lastExit).toMatchObject({ signal: "SIGKILL" });
+    expect(readFileSync(supervisor.logPath("sleeper"), "utf8")).toContain(
+      "sleeper was killed by SIGKILL",
+    );
+
+    const second = supervisor.runningPid("sleeper") as number;
+    expect(await supervisor.stop("sleeper", "SIGTERM", 5000)).toBe(true);
+    expect(isAlive(second)).toBe(false);
+    expect(isAlive(keeper?.pid as number)).toBe(false);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(supervisor.isManaged("sleeper")).toBe(false);
+    expect(supervisor.keeper("sleeper")).toBeUndefined();
+  });
+
+  it("gives up on a service that keeps exiting as it starts, naming its log", async () => {
+    const supervisor = new Supervisor(mkdtempSync(join(tmpdir(), "lakehouse-sup-")));
+    supervisor.start("broken", { command: "sh", args: ["-c", "exit 2"] }, [], {
+      firstPauseMs: 10,
+      longestPauseMs: 40,
+      giveUpAfter: 4,
+    });
+    expect(await until(() => supervisor.keeper("broken")?.state === "gave-up")).toBe(true);
+    const keeper = supervisor.keeper("broken");
+    expect(keeper?.restarts).toBe(3);
+    expect(keeper?.reason).toContain("exited with code 2, 4 times in a row");
+    expect(keeper?.reason).toContain(supervisor.logPath("broken"));
+    expect(await until(() => supervisor.keeper("broken")?.alive === false)).toBe(true);
+    expect(supervisor.isManaged("broken")).toBe(false);
+    expect(readFileSync(supervisor.logPath("broken"), "utf8")).toContain("not restarting it");
+  });
+
+  it("keeps restarting a service while a service it depends on is restarting", async () => {
+    const supervisor = new Supervisor(mkdtempSync(join(tmpdir(), "lakehouse-sup-")));
+    // The database has only just started: exits of its client are put down to it.
+    supervisor.start("db", { command: "sleep", args: ["60"] });
+    const policy = { firstPauseMs: 10, longestPauseMs: 20, giveUpAfter: 2 };
+    supervisor.start("client", { command: "sh", args: ["-c", "exit 1"] }, ["db"], policy);
+    expect(await until(() => (supervisor.keeper("client")?.restarts ?? 0) >= 4)).toBe(true);
+    expect(supervisor.keeper("client")?.state).not.toBe("gave-up");
+    expect(readFileSync(supervisor.logPath("client"), "utf8")).toContain("(waiting for db)");
+    await supervisor.stop("client");
+    await supervisor.stop("db");
+    expect(supervisor.isManaged("client") || supervisor.isManaged("db")).toBe(false);
+  });
+
+  it("a keeper stopped by hand stops its service with it", async () => {
+    const supervisor = new Supervisor(mkdtempSync(join(tmpdir(), "lakehouse-sup-")));
+    const started = supervisor.start("sleeper", { command: "sleep", args: ["60"] });
+    expect(await until(() => started.pid() !== undefined)).toBe(true);
+    const pid = started.pid() as number;
+    const keeper = supervisor.keeper("sleeper")?.pid as number;
+    process.kill(keeper, "SIGTERM");
+    expect(await until(() => !isAlive(pid) && !isAlive(keeper))).toBe(true);
+    expect(supervisor.isManaged("sleeper")).toBe(false);
   });
 
   it("does not mistake another program that reuses the pid for the service", () => {

@@ -78,6 +78,64 @@ export function composeProjectExists(s: Settings): boolean {
   }
 }
 
+function parsePs(psOutput: string): ComposeContainer[] {
+  const trimmed = psOutput.trim();
+  return trimmed.startsWith("[")
+    ? JSON.parse(trimmed)
+    : trimmed
+        .split("\n")
+        .filter((line) => line.trim())
+        .map((line) => JSON.parse(line));
+}
+
+/** How often Docker's restart policy started a container again, and how it last ended. */
+export interface ContainerRestarts {
+  restarts: number;
+  lastExit?: string;
+}
+
+/**
+ * Restart counts of the containers in `docker compose ps` output, from `docker inspect`
+ * (Compose's report does not carry them), by container name.
+ */
+export function containerRestarts(psOutput: string): Map<string, ContainerRestarts> {
+  const names = parsePs(psOutput).flatMap((c) => (c.Name ? [c.Name] : []));
+  if (names.length === 0) return new Map();
+  const output = execFileSync(
+    "docker",
+    [
+      "inspect",
+      "--format",
+      "{{.Name}}\t{{.RestartCount}}\t{{.State.ExitCode}}\t{{.State.FinishedAt}}",
+      ...names,
+    ],
+    { encoding: "utf8", timeout: 30_000 },
+  );
+  return new Map(
+    output
+      .trim()
+      .split("\n")
+      .filter((line) => line)
+      .map((line) => {
+        const [name = "", count = "0", code = "", finished = ""] = line.split("\t");
+        const restarts = Number(count);
+        // FinishedAt is the zero time until the container has ended once.
+        const ended = restarts > 0 && !finished.startsWith("0001-");
+        const at = new Date(finished).toLocaleTimeString("en-GB");
+        return [
+          name.replace(/^\//, ""),
+          ended ? { restarts, lastExit: `exited with code ${code} at ${at}` } : { restarts },
+        ];
+      }),
+  );
+}
+
+/** What `lakehouse status` shows in docker mode: Compose's report and the restart counts. */
+export function dockerStatuses(s: Settings): ServiceStatus[] {
+  const ps = composePs(s);
+  return composeStatuses(s, ps, containerRestarts(ps));
+}
+
 /** The containers as Compose reports them: `docker compose ps --all --format json`. */
 export function composePs(s: Settings): string {
   return execFileSync("docker", composeArgs(s, "ps", "--all", "--format", "json"), {
@@ -90,6 +148,7 @@ export function composePs(s: Settings): string {
 /** One container in `docker compose ps --format json`. */
 interface ComposeContainer {
   Service: string;
+  Name?: string;
   State: string;
   /** "healthy", "unhealthy", "starting", or "" without a health check. */
   Health?: string;
@@ -101,17 +160,23 @@ interface ComposeContainer {
  * (one JSON object per line; Compose before 2.21 printed one array). Containers the
  * catalogue does not list are shown too when running: scaled-out Trino or Celery workers.
  */
-export function composeStatuses(s: Settings, psOutput: string): ServiceStatus[] {
-  const trimmed = psOutput.trim();
-  const containers: ComposeContainer[] = trimmed.startsWith("[")
-    ? JSON.parse(trimmed)
-    : trimmed
-        .split("\n")
-        .filter((line) => line.trim())
-        .map((line) => JSON.parse(line));
+export function composeStatuses(
+  s: Settings,
+  psOutput: string,
+  restarts: Map<string, ContainerRestarts> = new Map(),
+): ServiceStatus[] {
+  const containers = parsePs(psOutput);
   const status = (service: string, container?: ComposeContainer): ServiceStatus => {
-    const base = { service, logPath: `docker compose logs ${service}` };
+    const restarted = container?.Name ? restarts.get(container.Name) : undefined;
+    const base = {
+      service,
+      logPath: `docker compose logs ${service}`,
+      ...(restarted ? { restarts: restarted.restarts } : {}),
+      ...(restarted?.lastExit ? { lastExit: restarted.lastExit } : {}),
+    };
     if (!container) return { ...base, state: "stopped", health: "-" };
+    if (container.State === "restarting")
+      return { ...base, state: "restarting", health: "-", detail: container.Status };
     if (container.State !== "running")
       return { ...base, state: "exited", health: "-", detail: container.Status };
     if (container.Health === "healthy") return { ...base, state: "running", health: "healthy" };

@@ -9,7 +9,7 @@ import { ServiceStartError, type ServiceStatus } from "../runtime.ts";
 import { isPortFree } from "./ports.ts";
 import type { ProcessSpec } from "./process-spec.ts";
 import { nativeProcesses, STOP_SIGNALS } from "./processes.ts";
-import { Supervisor } from "./supervisor.ts";
+import { describeExit, Supervisor } from "./supervisor.ts";
 
 /** The last lines of a log file, for error messages. */
 export function tail(path: string, lines = 20): string {
@@ -38,7 +38,7 @@ export class NativeRuntime {
 
   async up(): Promise<void> {
     const specs = nativeProcesses(this.settings, installedTools(this.settings.paths.cache));
-    const toStart = this.services.filter((s) => this.supervisor.runningPid(s.name) === undefined);
+    const toStart = this.services.filter((s) => !this.supervisor.isManaged(s.name));
     await this.assertPortsFree(toStart, specs);
 
     const readyBy = new Map<string, Promise<void>>();
@@ -65,8 +65,9 @@ export class NativeRuntime {
   private async startOne(service: ServiceDefinition, spec: ProcessSpec): Promise<void> {
     const log = this.logPath(service.name);
     const check = service.readiness(this.settings);
-    if (this.supervisor.runningPid(service.name) !== undefined) {
-      // Already running (a second `up`): only make sure it is ready.
+    if (this.supervisor.isManaged(service.name)) {
+      // Already running, or being restarted by its keeper (a second `up`): only make sure
+      // it is ready.
       await waitUntilReady(check, { timeoutMs: this.settings.startTimeoutMs });
       this.reporter.info(`✓ ${service.name}: already running`);
       return;
@@ -81,18 +82,19 @@ export class NativeRuntime {
         log,
       );
     }
-    const started = this.supervisor.start(service.name, spec);
+    const started = this.supervisor.start(service.name, spec, service.dependsOn);
     try {
       await waitUntilReady(check, {
         timeoutMs: this.settings.startTimeoutMs,
         abort: () => {
           const exit = started.exit();
-          if (!exit) return undefined;
-          return exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+          return exit && describeExit(exit);
         },
       });
     } catch (error) {
       if (error instanceof ReadinessAborted) {
+        // Fail the start at once, as before there were restarts: its keeper would try again.
+        await this.supervisor.stop(service.name, STOP_SIGNALS[service.name], 5000);
         throw new ServiceStartError(
           service.name,
           `${service.name} ${error.message} while starting. See its log: ${log}`,
@@ -119,7 +121,7 @@ export class NativeRuntime {
         log,
       );
     }
-    done(`ready, pid ${started.pid}`);
+    done(`ready, pid ${started.pid() ?? "?"}`);
   }
 
   /** Fails before starting anything when a port we need is taken by another program. */
@@ -170,12 +172,28 @@ export class NativeRuntime {
     return Promise.all(
       this.services.map(async (service): Promise<ServiceStatus> => {
         const pid = this.supervisor.runningPid(service.name);
+        const keeper = this.supervisor.keeper(service.name);
+        const lastExit =
+          keeper?.lastExit && `${describeExit(keeper.lastExit)} at ${clock(keeper.lastExit.at)}`;
         const base = {
           service: service.name,
           logPath: this.logPath(service.name),
           url: service.url?.(this.settings),
+          ...(keeper ? { restarts: keeper.restarts } : {}),
+          ...(lastExit ? { lastExit } : {}),
         };
-        if (pid === undefined) return { ...base, state: "stopped", health: "-" };
+        if (pid === undefined) {
+          if (keeper?.alive)
+            return {
+              ...base,
+              state: "restarting",
+              health: "-",
+              detail: `${lastExit ?? "exited"}; starting again at ${clock(keeper.nextStartAt)}`,
+            };
+          if (keeper?.state === "gave-up")
+            return { ...base, state: "failed", health: "-", detail: keeper.reason };
+          return { ...base, state: "stopped", health: "-" };
+        }
         const result = await service.readiness(this.settings).probe();
         return result.ready
           ? { ...base, pid, state: "running", health: "healthy" }
@@ -183,4 +201,10 @@ export class NativeRuntime {
       }),
     );
   }
+}
+
+/** The time of day of an ISO timestamp, in local time: "12:03:11". */
+function clock(iso: string | undefined): string {
+  const date = new Date(iso ?? "");
+  return Number.isNaN(date.getTime()) ? "?" : date.toLocaleTimeString("en-GB");
 }

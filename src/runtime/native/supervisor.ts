@@ -9,9 +9,9 @@ import {
   realpathSync,
   rmSync,
   writeFileSync,
-  writeSync,
 } from "node:fs";
 import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { isRoot, lookupUser } from "./os-user.ts";
 import type { ProcessSpec } from "./process-spec.ts";
 
@@ -21,17 +21,56 @@ interface PidRecord {
   startedAt: string;
 }
 
-/** A process we just started: its pid, and how it ended if it already has. */
+/** A service we just started: its process once running, and how it first ended if it has. */
 export interface StartedProcess {
+  pid(): number | undefined;
+  exit(): ServiceExit | undefined;
+}
+
+/** How a service's process ended. */
+export interface ServiceExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when it could not be started at all (e.g. the program is missing). */
+  error?: string;
+  at: string;
+  ranMs: number;
+}
+
+/** What the keeper (keeper.mjs) reports about the service it keeps running. */
+export interface KeeperState {
   pid: number;
-  exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  command: string;
+  state: "running" | "restarting" | "gave-up";
+  restarts: number;
+  lastExit?: ServiceExit;
+  nextStartAt?: string;
+  /** Why it gave up, naming the log. */
+  reason?: string;
+}
+
+/** Overrides of the keeper's restart policy (its defaults are in keeper.mjs). */
+export interface RestartPolicy {
+  firstPauseMs?: number;
+  longestPauseMs?: number;
+  settledMs?: number;
+  giveUpAfter?: number;
+}
+
+const KEEPER = fileURLToPath(new URL("./keeper.mjs", import.meta.url));
+
+/** "exited with code 1", "was killed by SIGKILL", "could not be started (…)". */
+export function describeExit(exit: ServiceExit): string {
+  if (exit.error) return `could not be started (${exit.error})`;
+  return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
 }
 
 /**
- * Starts services as detached local processes that outlive the `lakehouse` command,
- * one log file and one pid file each, and stops them by process group. The pid file is
- * trusted only while /proc shows the same program under that pid, so a reused pid after
- * a reboot is never mistaken for our service.
+ * Starts services as detached local processes that outlive the `lakehouse` command, one
+ * log file and one pid file each, and stops them by process group. Each runs under a
+ * keeper (keeper.mjs) that restarts it when it exits unasked, as compose's restart policy
+ * does for containers. A pid file is trusted only while /proc shows the same program under
+ * that pid, so a reused pid after a reboot is never mistaken for our service.
  */
 export class Supervisor {
   readonly logDir: string;
@@ -50,56 +89,83 @@ export class Supervisor {
     return join(this.runDir, `${name}.pid`);
   }
 
-  /** The pid of the service's process if it is alive. */
-  runningPid(name: string): number | undefined {
-    const path = this.pidPath(name);
-    if (!existsSync(path)) return undefined;
-    let record: PidRecord;
-    try {
-      record = JSON.parse(readFileSync(path, "utf8")) as PidRecord;
-    } catch {
-      return undefined;
-    }
-    return isSameProgram(record) ? record.pid : undefined;
+  private keeperPath(name: string): string {
+    return join(this.runDir, `${name}.keeper`);
   }
 
-  start(name: string, spec: ProcessSpec): StartedProcess {
+  private stopPath(name: string): string {
+    return join(this.runDir, `${name}.stop`);
+  }
+
+  /** The pid of the service's process if it is alive. */
+  runningPid(name: string): number | undefined {
+    const record = readRecord<PidRecord>(this.pidPath(name));
+    return record && isSameProgram(record) ? record.pid : undefined;
+  }
+
+  /** What the service's keeper last reported; `alive` tells whether it still runs. */
+  keeper(name: string): (KeeperState & { alive: boolean }) | undefined {
+    const record = readRecord<KeeperState>(this.keeperPath(name));
+    return record && { ...record, alive: isSameProgram({ ...record, startedAt: "" }) };
+  }
+
+  /** Whether the service is running or its keeper is about to start it again. */
+  isManaged(name: string): boolean {
+    return this.runningPid(name) !== undefined || this.keeper(name)?.alive === true;
+  }
+
+  /**
+   * Starts the service under a keeper. `dependsOn`: services whose restart explains a
+   * quick exit of this one (it waits for them rather than being given up on).
+   */
+  start(
+    name: string,
+    spec: ProcessSpec,
+    dependsOn: readonly string[] = [],
+    policy?: RestartPolicy,
+  ): StartedProcess {
     mkdirSync(this.logDir, { recursive: true });
     mkdirSync(this.runDir, { recursive: true });
-    const log = openSync(this.logPath(name), "a");
-    writeSync(
-      log,
-      `\n=== lakehouse: starting ${name} at ${new Date().toISOString()}\n=== ${[spec.command, ...spec.args].join(" ")}\n`,
-    );
+    for (const path of [this.pidPath(name), this.keeperPath(name), this.stopPath(name)])
+      rmSync(path, { force: true });
     const user = spec.user && isRoot() ? lookupUser(spec.user) : undefined;
-    const child = spawn(spec.command, spec.args, {
-      cwd: spec.cwd,
-      env: { ...process.env, ...spec.env },
-      // Its own process group, so `stop` reaches helpers it forks too.
+    const log = openSync(this.logPath(name), "a");
+    const keeper = spawn(process.execPath, [KEEPER], {
       detached: true,
-      stdio: ["ignore", log, log],
-      ...(user ?? {}),
+      stdio: ["pipe", log, log],
     });
     closeSync(log);
-    let ended: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-    child.on("exit", (code, signal) => {
-      ended = { code, signal };
+    let failed: ServiceExit | undefined;
+    keeper.on("error", (error) => {
+      failed = { code: null, signal: null, error: error.message, at: "", ranMs: 0 };
     });
-    child.on("error", (error) => {
-      ended = { code: null, signal: null };
-      writeFileSync(this.logPath(name), `failed to start: ${error.message}\n`, { flag: "a" });
-    });
-    child.unref();
-    if (child.pid === undefined) {
-      return { pid: -1, exit: () => ended ?? { code: null, signal: null } };
-    }
-    const record: PidRecord = {
-      pid: child.pid,
-      command: spec.command,
-      startedAt: new Date().toISOString(),
+    keeper.stdin?.end(
+      JSON.stringify({
+        name,
+        runDir: this.runDir,
+        logPath: this.logPath(name),
+        command: spec.command,
+        args: spec.args,
+        env: { ...process.env, ...spec.env },
+        cwd: spec.cwd,
+        ...(user ?? {}),
+        dependsOn,
+        policy,
+      }),
+    );
+    keeper.unref();
+    return {
+      pid: () => this.runningPid(name),
+      exit: () => {
+        if (failed) return failed;
+        const state = this.keeper(name);
+        if (state?.lastExit) return state.lastExit;
+        // A keeper that ended without a word (it could not run at all).
+        if (keeper.exitCode !== null && !state?.alive)
+          return { code: keeper.exitCode, signal: null, at: "", ranMs: 0 };
+        return undefined;
+      },
     };
-    writeFileSync(this.pidPath(name), JSON.stringify(record));
-    return { pid: child.pid, exit: () => ended };
   }
 
   /** Stops the service: `signal` first, SIGKILL after `timeoutMs`. Returns false if it was not running. */
@@ -109,19 +175,39 @@ export class Supervisor {
     timeoutMs = 30_000,
   ): Promise<boolean> {
     const pid = this.runningPid(name);
+    const keeper = this.keeper(name);
+    // First, so that the keeper takes the exit that follows for a stop, not a crash.
+    writeFileSync(this.stopPath(name), "");
+    if (keeper?.alive) signalGroup(keeper.pid, "SIGTERM");
     rmSyncQuiet(this.pidPath(name));
-    if (pid === undefined) return false;
-    // Taken before signalling: once their parent is gone, orphans are re-parented away.
-    const tree = processTree(pid);
-    signalGroup(pid, signal);
-    const deadline = Date.now() + timeoutMs;
-    while (isAlive(pid) && Date.now() < deadline) await sleep(200);
-    // Whatever is left, including descendants in process groups of their own (Airflow
-    // runs each task in one), so that nothing outlives its service.
-    const left = [...new Set([...tree, ...processTree(pid)])].filter(isAlive);
-    for (const p of left) signalGroup(p, "SIGKILL");
-    while (left.some(isAlive)) await sleep(100);
-    return true;
+    if (pid !== undefined) {
+      // Taken before signalling: once their parent is gone, orphans are re-parented away.
+      const tree = processTree(pid);
+      signalGroup(pid, signal);
+      const deadline = Date.now() + timeoutMs;
+      while (isAlive(pid) && Date.now() < deadline) await sleep(200);
+      // Whatever is left, including descendants in process groups of their own (Airflow
+      // runs each task in one), so that nothing outlives its service.
+      const left = [...new Set([...tree, ...processTree(pid)])].filter(isAlive);
+      for (const p of left) signalGroup(p, "SIGKILL");
+      while (left.some(isAlive)) await sleep(100);
+    }
+    if (keeper?.alive) {
+      const deadline = Date.now() + 5000;
+      while (isAlive(keeper.pid) && Date.now() < deadline) await sleep(50);
+      if (isAlive(keeper.pid)) signalGroup(keeper.pid, "SIGKILL");
+    }
+    for (const path of [this.keeperPath(name), this.stopPath(name)]) rmSyncQuiet(path);
+    return pid !== undefined || keeper?.alive === true;
+  }
+}
+
+function readRecord<T>(path: string): T | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as T;
+  } catch {
+    return undefined;
   }
 }
 
