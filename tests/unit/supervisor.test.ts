@@ -103,6 +103,27 @@ describe("native supervisor", () => {
     expect(supervisor.keeper("sleeper")).toBeUndefined();
   });
 
+  it("ends what a crashed service forked before starting it again", async () => {
+    const state = mkdtempSync(join(tmpdir(), "lakehouse-sup-"));
+    const supervisor = new Supervisor(state);
+    const helperPid = join(state, "helper.pid");
+    // Like PostgreSQL's backends: children in the service's process group.
+    const started = supervisor.start(
+      "forker",
+      { command: "sh", args: ["-c", `sleep 60 & echo $! >> ${helperPid}; wait`] },
+      [],
+      { firstPauseMs: 50 },
+    );
+    expect(
+      await until(() => readFileSync(helperPid, { flag: "a+" }).toString().trim() !== ""),
+    ).toBe(true);
+    const helper = Number(readFileSync(helperPid, "utf8").trim());
+    process.kill(started.pid() as number, "SIGKILL");
+    expect(await until(() => (supervisor.keeper("forker")?.restarts ?? 0) === 1)).toBe(true);
+    expect(await until(() => !isAlive(helper))).toBe(true);
+    await supervisor.stop("forker");
+  });
+
   it("gives up on a service that keeps exiting as it starts, naming its log", async () => {
     const supervisor = new Supervisor(mkdtempSync(join(tmpdir(), "lakehouse-sup-")));
     supervisor.start("broken", { command: "sh", args: ["-c", "exit 2"] }, [], {

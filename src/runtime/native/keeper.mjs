@@ -111,9 +111,9 @@ function launch() {
   const onEnd = (exit) => {
     if (ended) return;
     ended = true;
-    exited({ ...exit, at: new Date().toISOString(), ranMs: Date.now() - startedAt });
+    exited({ ...exit, at: new Date().toISOString(), ranMs: Date.now() - startedAt }, spawned.pid);
   };
-  child = spawn(job.command, job.args, {
+  const spawned = spawn(job.command, job.args, {
     cwd: job.cwd,
     env: job.env,
     // Its own process group, so a stop reaches helpers it forks too.
@@ -122,6 +122,7 @@ function launch() {
     ...(job.uid === undefined ? {} : { uid: job.uid, gid: job.gid }),
   });
   closeSync(log);
+  child = spawned;
   child.on("exit", (code, signal) => onEnd({ code, signal }));
   child.on("error", (error) => onEnd({ code: null, signal: null, error: error.message }));
   if (child.pid !== undefined) {
@@ -140,9 +141,16 @@ function launch() {
   save();
 }
 
-function exited(exit) {
+function exited(exit, group) {
   child = undefined;
   if (stopping()) finish(0);
+  // What the service forked is left without it (PostgreSQL's backends hold its shared
+  // memory, which a new postmaster refuses to share): end it, as a container's end does.
+  try {
+    process.kill(-group, "SIGKILL");
+  } catch {
+    // Nothing left.
+  }
   state.lastExit = exit;
   const unsettled = dependencyUnsettled();
   if (exit.ranMs >= policy.settledMs) quickExits = 0;
