@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Settings } from "../config/settings.ts";
 import { httpUrl } from "../services/addresses.ts";
 
@@ -17,12 +18,43 @@ export interface DagRun {
 
 export class AirflowApiError extends Error {}
 
+/** An answer the server could not give just now: asked again after a pause. */
+class TransientApiError extends Error {}
+
+/** Requests one client has in flight at most: a few, so the API server's pool keeps up. */
+const MAX_IN_FLIGHT = 4;
+/** Tries of a repeatable request before its error is the command's (1+2+4+8 s of pauses). */
+const RETRIES = 5;
+
+/** At most `size` tasks run at once; the rest wait their turn, in order. */
+export class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
 /**
  * Airflow's REST API (v2), logged in as the generated admin. The token is fetched once
  * and fetched again when the API says it expired.
  */
 export class AirflowClient {
   private token: string | undefined;
+  private readonly slots = new Slots(MAX_IN_FLIGHT);
   readonly baseUrl: string;
 
   constructor(private readonly settings: Settings) {
@@ -30,15 +62,24 @@ export class AirflowClient {
   }
 
   private async login(): Promise<string> {
-    const response = await fetch(`${this.baseUrl}/auth/token`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({
-        username: this.settings.airflow.adminUser,
-        password: this.settings.airflow.adminPassword.reveal(),
-      }),
-      signal: AbortSignal.timeout(30_000),
-    });
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}/auth/token`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          username: this.settings.airflow.adminUser,
+          password: this.settings.airflow.adminPassword.reveal(),
+        }),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (error) {
+      throw new TransientApiError(
+        `Airflow's login: no answer (${(error as Error).message}); is it running? See ./lakehouse status`,
+      );
+    }
+    if (response.status >= 500)
+      throw new TransientApiError(`Airflow's login: HTTP ${response.status}`);
     if (!response.ok) {
       throw new AirflowApiError(
         `Airflow refused the login (HTTP ${response.status}); is AIRFLOW_ADMIN_PASSWORD in .env the one it started with? Restart it: ./lakehouse down && ./lakehouse up`,
@@ -47,27 +88,56 @@ export class AirflowClient {
     return ((await response.json()) as { access_token: string }).access_token;
   }
 
+  /**
+   * One API call. At most MAX_IN_FLIGHT at a time per client, so that a command with many
+   * files never exhausts the API server's database pool; an answer the server could not
+   * give (5xx, 429, no connection) is asked again after a pause, for methods that may be
+   * repeated (GET, PATCH, and a trigger that names its run).
+   */
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const repeatable = method !== "POST" || (body as { dag_run_id?: string })?.dag_run_id;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.slots.run(() => this.once<T>(method, path, body));
+      } catch (error) {
+        const transient = error instanceof TransientApiError;
+        if (!transient || !repeatable || attempt >= RETRIES) {
+          throw transient ? new AirflowApiError(error.message) : error;
+        }
+        await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  private async once<T>(method: string, path: string, body?: unknown): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       this.token ??= await this.login();
-      const response = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: {
-          Authorization: `Bearer ${this.token}`,
-          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(60_000),
-      });
+      let response: Response;
+      try {
+        response = await fetch(`${this.baseUrl}${path}`, {
+          method,
+          headers: {
+            Authorization: `Bearer ${this.token}`,
+            ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(60_000),
+        });
+      } catch (error) {
+        throw new TransientApiError(
+          `Airflow API ${method} ${path}: no answer (${(error as Error).message}); is it running? See ./lakehouse status`,
+        );
+      }
       if (response.status === 401 && attempt === 0) {
         this.token = undefined;
         continue;
       }
       const text = await response.text();
       if (!response.ok) {
-        throw new AirflowApiError(
-          `Airflow API ${method} ${path}: HTTP ${response.status}: ${text.slice(0, 500)}`,
-        );
+        const message = `Airflow API ${method} ${path}: HTTP ${response.status}: ${text.slice(0, 500)}`;
+        throw response.status >= 500 || response.status === 429
+          ? new TransientApiError(message)
+          : new AirflowApiError(message);
       }
       return (text ? JSON.parse(text) : undefined) as T;
     }
@@ -87,8 +157,22 @@ export class AirflowClient {
     }
   }
 
-  triggerDag(dagId: string, conf: Record<string, unknown>): Promise<DagRun> {
-    return this.request("POST", `/api/v2/dags/${dagId}/dagRuns`, { logical_date: null, conf });
+  /**
+   * Starts a run of the DAG. The run is named here, so a trigger whose answer was lost is
+   * asked again safely: the second ask finds the run the first one made.
+   */
+  async triggerDag(dagId: string, conf: Record<string, unknown>): Promise<DagRun> {
+    const runId = `manual__lakehouse_${new Date().toISOString()}_${randomBytes(3).toString("hex")}`;
+    try {
+      return await this.request("POST", `/api/v2/dags/${dagId}/dagRuns`, {
+        dag_run_id: runId,
+        logical_date: null,
+        conf,
+      });
+    } catch (error) {
+      if (!String(error).includes("HTTP 409")) throw error;
+      return this.dagRun(dagId, runId);
+    }
   }
 
   dagRun(dagId: string, runId: string): Promise<DagRun> {

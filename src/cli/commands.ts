@@ -314,6 +314,9 @@ function printOutcomes(s: Settings, outcomes: FileOutcome[]): void {
     const table = `iceberg.${s.trino.schema}.${o.table}`;
     if (o.status === "failed") {
       process.stdout.write(`${red("✗")} ${o.error}\n`);
+    } else if (o.table === undefined) {
+      // Loaded, but its result could not be read (the error says why).
+      process.stdout.write(`${green("✓")} ${o.file}: loaded; ${o.error ?? "no details"}\n`);
     } else if (o.status === "unchanged") {
       process.stdout.write(`${green("✓")} ${o.file}: already in ${table}, unchanged\n`);
     } else {
