@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { Slots } from "../clients/slots.ts";
 import type { Settings } from "../config/settings.ts";
 import { httpUrl } from "../services/addresses.ts";
 
@@ -25,28 +26,6 @@ class TransientApiError extends Error {}
 const MAX_IN_FLIGHT = 4;
 /** Tries of a repeatable request before its error is the command's (1+2+4+8 s of pauses). */
 const RETRIES = 5;
-
-/** At most `size` tasks run at once; the rest wait their turn, in order. */
-export class Slots {
-  private free: number;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(size: number) {
-    this.free = size;
-  }
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    }
-  }
-}
 
 /**
  * Airflow's REST API (v2), logged in as the generated admin. The token is fetched once

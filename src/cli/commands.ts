@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { envFile } from "../config/paths.ts";
 import { loadSettings, type Settings } from "../config/settings.ts";
@@ -35,6 +36,8 @@ const reporter = consoleReporter();
 // without the stack's runtimes and the Airflow and Superset clients (0.3 s of a small
 // file's load, measured).
 const airflowIngest = () => import("../airflow/ingest-via-airflow.ts");
+const backups = () => import("../backup/backup.ts");
+const restores = () => import("../backup/restore.ts");
 const bootstrapping = () => import("../bootstrap/bootstrap.ts");
 const installer = () => import("../install/installer.ts");
 const dockerRuntime = () => import("../runtime/docker/docker-runtime.ts");
@@ -274,6 +277,45 @@ export const commands: Record<string, Command> = {
     const { runDoctor } = await import("./doctor.ts");
     const { NativeRuntime } = await nativeRuntime();
     return runDoctor(s, new NativeRuntime(s, reporter), dockerEngineAnswers());
+  },
+
+  async backup(options) {
+    const s = loadSettings();
+    const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+    const dir = resolve(options.args[0] ?? join(s.paths.root, "backups", `lakehouse-${stamp}`));
+    const { takeBackup, mib } = await backups();
+    const manifest = await takeBackup(s, existingMode(s, options), dir, reporter);
+    const bytes = manifest.buckets.reduce((sum, b) => sum + b.bytes, 0);
+    reporter.info(
+      `${green("✓")} Backed up ${manifest.tables.length} tables, ${manifest.databases.length} databases and ${mib(bytes)} of objects in ${manifest.seconds.toFixed(1)} s to ${dir}\n` +
+        `  Restore it with: ./lakehouse restore ${dir}`,
+    );
+    return 0;
+  },
+
+  async restore(options) {
+    const [dir] = options.args;
+    if (!dir) throw new UserError("Which backup? Usage: lakehouse restore DIR");
+    const s = loadSettings();
+    // A docker install reset (containers and volumes removed) is restored with --docker.
+    const mode = existingMode(s, options);
+    if (!options.yes) {
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      const answer = await rl.question(
+        `This replaces every table, dashboard and Airflow record with the backup in ${resolve(dir)}. Continue? [y/N] `,
+      );
+      rl.close();
+      if (!/^y(es)?$/i.test(answer.trim())) {
+        reporter.info("Nothing restored.");
+        return 1;
+      }
+    }
+    const { restoreBackup } = await restores();
+    const manifest = await restoreBackup(s, mode, dir, reporter);
+    reporter.info(
+      `${green("✓")} Restored the backup of ${manifest.createdAt}: ${manifest.tables.length} tables. See ./lakehouse status`,
+    );
+    return 0;
   },
 
   async reset(options) {

@@ -21,6 +21,8 @@ Commands:
   sql "STATEMENT"          run one SQL statement on Trino (catalog iceberg, schema lakehouse)
   install [--docker]       download and build what native mode runs, or docker mode's images (idempotent)
   doctor                   check ports, memory, disk and tool versions, with fixes
+  backup [DIR]             a consistent copy of the tables, databases and objects, taken while running
+  restore DIR [--yes]      bring the platform back to a backup (asks first)
   reset [--yes]            stop and delete all data (asks first)
 
 down, status, logs and dashboards act on the docker compose stack when its containers exist,

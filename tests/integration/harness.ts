@@ -40,7 +40,9 @@ export async function eventually<T>(
 }
 
 /** Commands that act on one stack: the harness always names its runtime. */
-const STACK_COMMANDS = new Set(["up", "down", "status", "logs", "reset", "dashboards"]);
+const STACK_COMMANDS = new Set([
+  ...["up", "down", "status", "logs", "reset", "dashboards", "backup", "restore"],
+]);
 
 /**
  * An isolated install for tests: its own state folder, .env and ports (the defaults

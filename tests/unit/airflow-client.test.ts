@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { AirflowClient, Slots } from "../../src/airflow/client.ts";
+import { AirflowClient } from "../../src/airflow/client.ts";
+import { Slots } from "../../src/clients/slots.ts";
 import { loadSettings } from "../../src/config/settings.ts";
 
 describe("Slots", () => {
