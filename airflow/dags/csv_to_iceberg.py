@@ -35,8 +35,10 @@ in any case; names starting with `.` or `~`, such as editors' lock files, are le
 
 **Failures**: a file that cannot be loaded (not CSV, too many bad rows, a type that
 contradicts its table) fails its task at once, with the file, line, column and fix in the
-log, and is not tried again until it changes. Anything else is retried with backoff, and
-by later runs until 12 attempts in a row failed on the same content; `find_files`' log
+log, and is not tried again until it changes. A load that runs out of local disk for its
+staged Parquet fails at once too, naming the folder and the space needed; later runs try
+it again. Anything else is retried with backoff, and by later runs until 12 attempts in
+a row failed on the same content; `find_files`' log
 then says "gave up after 12 failed attempts" and why (`./lakehouse ingest` loads it again).
 A file that changed while it was loaded is loaded again once it settles.
 Retries never duplicate rows. Loads run one at a time (pool `{LOAD_POOL}`): on a
@@ -90,7 +92,9 @@ def csv_to_iceberg() -> None:
         try:
             return load_file(source)
         except IngestError as error:
-            # The file's content is the problem: retrying cannot help.
+            # Its message says what to fix, and retrying at once cannot help: the file's
+            # content, or the loader's disk full (the ledger has it failed: the scheduled
+            # scan tries that again later).
             raise AirflowFailException(str(error)) from error
 
     @task(trigger_rule="none_failed_min_one_success")

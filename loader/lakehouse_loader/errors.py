@@ -16,6 +16,10 @@ class IngestError(Exception):
     ``str()`` reads like
     ``data/raw/orders.csv, line 1, column 3 ('Unit Price'): <what is wrong>. Fix: <what to do>.``
     where the parts that do not apply are left out.
+
+    ``retry``: the file is not the cause (the loader's disk was full, say), so it is worth
+    loading again as it is once the fix is made: the ledger records the attempt as failed,
+    which the scheduled scan tries again, not as rejected.
     """
 
     def __init__(
@@ -26,12 +30,14 @@ class IngestError(Exception):
         line: int | None = None,
         column: str | None = None,
         fix: str | None = None,
+        retry: bool = False,
     ) -> None:
         self.file = file
         self.message = message
         self.line = line
         self.column = column
         self.fix = fix
+        self.retry = retry
         super().__init__(self._render())
 
     def _render(self) -> str:
@@ -51,10 +57,18 @@ class IngestError(Exception):
     def __reduce__(self) -> tuple[object, ...]:
         # Keep the keyword-only arguments when the error crosses a process boundary
         # (Airflow runs tasks in worker processes).
-        return (_rebuild, (self.file, self.message, self.line, self.column, self.fix))
+        return (
+            _rebuild,
+            (self.file, self.message, self.line, self.column, self.fix, self.retry),
+        )
 
 
 def _rebuild(
-    file: str, message: str, line: int | None, column: str | None, fix: str | None
+    file: str,
+    message: str,
+    line: int | None,
+    column: str | None,
+    fix: str | None,
+    retry: bool = False,
 ) -> IngestError:
-    return IngestError(file, message, line=line, column=column, fix=fix)
+    return IngestError(file, message, line=line, column=column, fix=fix, retry=retry)

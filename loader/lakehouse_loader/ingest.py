@@ -28,10 +28,12 @@ if TYPE_CHECKING:
     import pyarrow.fs as pafs
     from pyiceberg.catalog import Catalog
 
+    from .commit import PendingCommit
     from .contract import Contract
     from .plan import FilePlan
     from .read import Batch
     from .rejects import Reject
+    from .table_files import TableFiles
 
 
 @dataclass(frozen=True)
@@ -184,8 +186,10 @@ def _load(job: _Job) -> tuple[LoadResult, str]:
     from .contract import load_contract
     from .plan import plan_file
     from .read import PlanDisproved
+    from .staging import check_space
     from .table_schema import held_to_table
 
+    check_space(job.source, job.path.stat().st_size)
     contract = load_contract(contract_path(job.path, job.config.data_dir / "raw", job.table))
     progress(job.source, "checking the header and the types", job.started)
     try:
@@ -256,7 +260,10 @@ def _write_and_commit(
             yield rows
 
     fs = object_store(config)
-    with load_folder() as staging, ThreadPoolExecutor(1, thread_name_prefix="upload") as uploads:
+    with (
+        load_folder(source, plan.file_size) as staging,
+        ThreadPoolExecutor(1, thread_name_prefix="upload") as uploads,
+    ):
         table_files = TableFiles(pending.layout, source, staging)
         try:
             raw_file = staging / "raw.parquet"
@@ -274,6 +281,9 @@ def _write_and_commit(
                     fix="report this file as a bug",
                 )
             table_files.finish()
+            # Every file the load stages is written before its first commit: a disk that
+            # fills up leaves every table as it was.
+            staged_rejects = _stage_rejects(job, staging, rejects)
         except BaseException:
             table_files.abort()  # nothing of them was committed
             raise
@@ -294,8 +304,9 @@ def _write_and_commit(
         snapshot = pending.commit(
             table_files, raw_file, sha, accepted, len(rejects), before_commit=raw_upload.result
         )
-        rejects_object = f"{config.bucket}/{rejects_key(table, name, sha)}"
-        _commit_rejects(job, fs, staging, rejects_object, sha, rejects)
+        if staged_rejects is not None:
+            rejects_object = f"{config.bucket}/{rejects_key(table, name, sha)}"
+            _commit_rejects(fs, staged_rejects, rejects_object, sha, len(rejects))
 
     progress(source, "committed", started)
     return LoadResult(
@@ -304,17 +315,25 @@ def _write_and_commit(
     ), sha  # fmt: skip
 
 
-def _commit_rejects(
-    job: _Job, fs: pafs.FileSystem, staging: Path, key: str, sha: str, rejects: list[Reject]
-) -> None:
-    """Makes the table's rejects table hold exactly this content's rejects (also when it now
-    has none), kept in the raw zone's rejects/ too."""
+@dataclass(frozen=True)
+class _StagedRejects:
+    """The commit of a content's rejects to the table's rejects table, its files written."""
+
+    pending: PendingCommit
+    files: TableFiles
+    local: Path  # the rejects as one Parquet file, for the raw zone's rejects/
+
+
+def _stage_rejects(job: _Job, staging: Path, rejects: list[Reject]) -> _StagedRejects | None:
+    """Writes the files that make the table's rejects table hold exactly this content's
+    rejects (also when it now has none); None when there are none and never were."""
     import pyarrow as pa
     import pyarrow.fs as pafs
     from pyiceberg.exceptions import NoSuchTableError
 
     from .commit import PendingCommit, Target
-    from .raw_zone import upload, write_parquet
+    from .raw_zone import write_parquet
+    from .table_files import TableFiles
     from .types import ColumnType
 
     table = rejects_table(job.table)
@@ -322,7 +341,7 @@ def _commit_rejects(
         try:
             job.tables.load_table((job.config.schema, table))
         except NoSuchTableError:
-            return  # none now, none before
+            return None  # none now, none before
     lineage = _Lineage(job.source, job.started_at)
     columns = [
         ("line", ColumnType("bigint")),
@@ -345,6 +364,23 @@ def _commit_rejects(
     )
     local = staging / "rejects.parquet"
     write_parquet(pafs.LocalFileSystem(), str(local), schema, [batch])
-    upload(fs, local, key)
     pending = PendingCommit(job.tables, Target(job.config.schema, table, columns, [], job.source))
-    pending.commit(None, local, sha, len(rejects))
+    files = TableFiles(pending.layout, job.source, staging)
+    try:
+        if batch.num_rows:
+            files.add(batch)
+        files.finish()
+    except BaseException:
+        files.abort()
+        raise
+    return _StagedRejects(pending, files, local)
+
+
+def _commit_rejects(
+    fs: pafs.FileSystem, staged: _StagedRejects, key: str, sha: str, count: int
+) -> None:
+    """Commits the staged rejects, kept in the raw zone's rejects/ too."""
+    from .raw_zone import upload
+
+    upload(fs, staged.local, key)
+    staged.pending.commit(staged.files, staged.local, sha, count)

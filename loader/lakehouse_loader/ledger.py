@@ -49,7 +49,8 @@ _COLUMNS = (
 LOADED = "loaded"
 # The file's content cannot be loaded (an IngestError): fix the file.
 REJECTED = "rejected"
-# Anything else (a service down, a bug): the scheduled scan tries again, a few times.
+# Anything else (a service down, the loader's disk full, a bug): the scheduled scan tries
+# again, a few times.
 FAILED = "failed"
 # The file was written or replaced while it was loaded, whatever the error: what was read
 # is not its content, so the attempt says nothing of it (sha256 is empty).
@@ -166,10 +167,10 @@ def changed_since(path: Path, started_at: datetime) -> bool:
 def failure_status(error: BaseException, changed: bool) -> str:
     """How a failed attempt is recorded: CHANGED when the file changed during it, whatever
     the error (the file is due again once it settles), else REJECTED for its content and
-    FAILED for anything else."""
+    FAILED for anything else (an IngestError that is worth a retry, too)."""
     if changed:
         return CHANGED
-    return REJECTED if isinstance(error, IngestError) else FAILED
+    return REJECTED if isinstance(error, IngestError) and not error.retry else FAILED
 
 
 def record(catalog: Catalog, namespace: str, entry: LedgerEntry) -> None:

@@ -5,6 +5,14 @@ the same code the stack runs, with a `sqlite:` catalog and a `file://` object st
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import pickle
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +36,7 @@ from lakehouse_loader.config import PipelineConfig
 from lakehouse_loader.errors import IngestError
 from lakehouse_loader.ingest import LoadResult, ingest_file
 from lakehouse_loader.ledger import LEDGER
+from lakehouse_loader.staging import check_space, out_of_space
 from lakehouse_loader.types import ColumnType
 
 NS = "lakehouse"
@@ -355,3 +364,167 @@ def test_a_commit_whose_answer_was_lost_keeps_its_files(
     # Its files were not deleted under the table: every row reads back.
     assert rows(config, "orders", "id") == [{"id": 1}, {"id": 2}]
     assert load(config, "orders/b.csv").status == "unchanged"
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a 2 MiB tmpfs: a disk that really fills up (needs root, on Linux)."""
+    if sys.platform != "linux" or os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root on Linux")
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    try:
+        mount = ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(folder)]
+        mounted = subprocess.run(mount, capture_output=True, text=True, check=False)
+    except OSError as error:
+        pytest.skip(f"no mount command: {error}")
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def _incompressible(rows: int) -> str:
+    """Rows whose staged Parquet is about as large as their text (random hex): 80,000 rows
+    are 4.5 MB of CSV, more than a 2 MiB disk holds staged, and not so large that the
+    check before the read refuses them."""
+    rng = random.Random(7)
+    lines = [f"{i},{rng.getrandbits(128):032x},{rng.getrandbits(64):016x}" for i in range(rows)]
+    return "id,token,code\n" + "\n".join(lines) + "\n"
+
+
+def _tables_state(config: PipelineConfig) -> dict[str, object]:
+    """What a failed load must not change: each table's snapshot, rows and files, the raw
+    zone, the ledger's loads."""
+    state: dict[str, object] = {}
+    for name in ("orders", "orders__rejects"):
+        orders = table(config, name)
+        snapshot = orders.current_snapshot()
+        state[name] = (
+            snapshot.snapshot_id if snapshot else None,
+            rows(config, name, "id" if name == "orders" else "line"),
+            sorted(orders.inspect.files().column("file_path").to_pylist()),
+        )
+    store = Path(config.s3_endpoint.removeprefix("file://"))
+    state["files"] = sorted(
+        str(p) for p in store.rglob("*") if p.is_file() and LEDGER not in str(p)
+    )
+    state["loads"] = [
+        r for r in rows(config, LEDGER, "status", "sha256") if r["status"] == "loaded"
+    ]
+    return state
+
+
+def test_a_load_whose_staging_disk_fills_up_fails_naming_it_and_changes_no_table(
+    config: PipelineConfig, small_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(
+        config, "orders.contract.yaml", "columns:\n  id: { type: bigint }\nmax_reject_ratio: 0.5\n"
+    )
+    load(config, "orders.csv", "id,token,code\n1,a,b\nx,c,d\n3,e,f\n")  # one reject
+    before = _tables_state(config)
+    monkeypatch.setattr(tempfile, "tempdir", str(small_disk))  # as TMPDIR would
+
+    with pytest.raises(IngestError) as failed:
+        load(config, "orders.csv", _incompressible(80_000))
+    message = str(failed.value)
+    assert message.startswith(
+        f"data/raw/orders.csv: not enough space in {small_disk} to stage the file's Parquet: "
+        "up to 6.8 MiB needed, 2.0 MiB free. "
+        f"Fix: free space in {small_disk}, or set TMPDIR to a folder on a larger disk."
+    ), message
+    assert isinstance(failed.value.__cause__, OSError)  # the disk's own answer, for the log
+    assert _tables_state(config) == before
+    assert list(small_disk.iterdir()) == []  # the load's staging folder is gone
+    # The attempt is logged as failed, not rejected: the scheduled scan tries it again.
+    attempts = rows(config, LEDGER, "status", "message")
+    assert {"status": "failed", "message": message} in attempts
+    assert [a["status"] for a in attempts].count("loaded") == 1
+
+
+def test_a_user_sees_one_line_per_file_when_the_staging_disk_is_too_small(
+    config: PipelineConfig, small_disk: Path
+) -> None:
+    """`python -m lakehouse_loader ingest` as `./lakehouse ingest --direct` runs it, with
+    TMPDIR on the small disk: a file that fills it while staged, and one refused before it
+    is read (more than ten times the free space)."""
+    filling = write(config, "orders.csv", _incompressible(80_000))
+    refused = write(config, "events.csv", "id,name\n" + "1,abc\n" * 4_000_000)
+    loader = Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "TMPDIR": str(small_disk),
+        "PYTHONPATH": str(loader),
+        "LAKEHOUSE_TRINO_URL": "http://unused",
+        "LAKEHOUSE_CATALOG_URL": config.catalog_url,
+        "LAKEHOUSE_S3_ENDPOINT": config.s3_endpoint,
+        "S3_ACCESS_KEY": "unused",
+        "S3_SECRET_KEY": "unused",
+        "LAKEHOUSE_DATA_DIR": str(config.data_dir),
+        "LAKEHOUSE_SCHEMA": NS,
+        "LAKEHOUSE_BUCKET": config.bucket,
+    }
+    ran = subprocess.run(
+        [sys.executable, "-m", "lakehouse_loader", "ingest", str(filling), str(refused)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=loader,
+        timeout=120,
+        check=False,
+    )
+    assert ran.returncode == 1, ran.stderr
+    outcomes = [json.loads(line) for line in ran.stdout.splitlines()]
+    assert [(o["file"], o["status"]) for o in outcomes] == [
+        (str(filling), "failed"),
+        (str(refused), "failed"),
+    ]
+    fix = f"Fix: free space in {small_disk}, or set TMPDIR to a folder on a larger disk."
+    room = f"not enough space in {small_disk} to stage the file's Parquet"
+    assert outcomes[0]["error"] == (
+        f"data/raw/orders.csv: {room}: up to 6.8 MiB needed, 2.0 MiB free. {fix}"
+    )
+    assert outcomes[1]["error"] == (
+        f"data/raw/events.csv: {room}: up to 37 MiB needed, 2.0 MiB free. {fix}"
+    )
+    assert "Traceback" not in ran.stderr
+    errors = [line for line in ran.stderr.splitlines() if not line.startswith("progress: ")]
+    assert errors == [f"error: {o['error']}" for o in outcomes]
+    # The refused file was never read: no stage of its load was reached.
+    assert "data/raw/events.csv:" not in ran.stderr.replace(f"error: {outcomes[1]['error']}", "")
+    for name in ("orders", "events"):
+        with pytest.raises(NoSuchTableError):
+            table(config, name)
+    assert list(small_disk.iterdir()) == []
+
+
+def test_a_file_whose_staging_clearly_cannot_fit_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # as TMPDIR would
+    free = shutil.disk_usage(tmp_path).free
+    check_space("data/raw/small.csv", free)  # may fit: the load is tried
+    with pytest.raises(IngestError) as refused:
+        check_space("data/raw/huge.csv", free * 20)  # cannot: less than a tenth of it free
+    message = str(refused.value)
+    assert message.startswith(
+        f"data/raw/huge.csv: not enough space in {tmp_path} to stage the file's Parquet: up to "
+    )
+    assert "needed, " in message and " free. Fix: " in message and "TMPDIR" in message
+    assert refused.value.retry
+    assert pickle.loads(pickle.dumps(refused.value)).retry  # as Airflow's workers pass it
+
+
+def test_the_out_of_space_message_names_the_folder_and_the_sizes() -> None:
+    assert str(out_of_space("data/raw/orders.csv", 1 << 30, Path("/tmp"), 300 << 20)) == (
+        "data/raw/orders.csv: not enough space in /tmp to stage the file's Parquet: "
+        "up to 1.6 GiB needed, 300 MiB free. "
+        "Fix: free space in /tmp, or set TMPDIR to a folder on a larger disk."
+    )
+    quota = out_of_space("data/raw/orders.csv", 5 << 20, Path("/scratch"), 0, quota=True)
+    assert str(quota).startswith(
+        "data/raw/orders.csv: not enough disk quota in /scratch to stage the file's Parquet: "
+        "up to 8.0 MiB needed. Fix:"
+    )
