@@ -20,6 +20,7 @@ import {
   existsSync,
   openSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
   writeSync,
@@ -60,8 +61,10 @@ let child;
 let quickExits = 0;
 let timer;
 
+/** Written whole and renamed into place: a reader never sees half a state (and no keeper). */
 function save() {
-  writeFileSync(stateFile, JSON.stringify(state));
+  writeFileSync(`${stateFile}.tmp`, JSON.stringify(state));
+  renameSync(`${stateFile}.tmp`, stateFile);
 }
 
 function note(line) {
