@@ -11,6 +11,7 @@ import { composeArgs, composeEnv } from "../../src/runtime/docker/compose.ts";
 import { airflowEnv } from "../../src/runtime/native/airflow.ts";
 import { processTree, Supervisor } from "../../src/runtime/native/supervisor.ts";
 import type { ServiceStatus } from "../../src/runtime/runtime.ts";
+import { findService } from "../../src/services/catalogue.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const execFileAsync = promisify(execFile);
@@ -135,6 +136,37 @@ export class TestStack {
     const worker = new Supervisor(this.settings().paths.state).runningPid("airflow-worker");
     if (worker === undefined) throw new Error("no airflow-worker is running");
     for (const pid of processTree(worker)) process.kill(pid, "SIGKILL");
+  }
+
+  /**
+   * SIGKILLs the service's main process, as a crash would: natively the process its keeper
+   * started, in docker mode the container's first process (from the host, so Docker sees a
+   * crash, not a stop). Returns the restarts counted before.
+   */
+  async killService(name: string): Promise<number> {
+    const before = (await this.statuses()).find((x) => x.service === name)?.restarts ?? 0;
+    let pid: number | undefined;
+    if (RUNTIME === "docker") {
+      const { stdout } = await execFileAsync("docker", [
+        ...["inspect", "--format", "{{.State.Pid}}", findService(name).containerName],
+      ]);
+      pid = Number(stdout.trim()) || undefined;
+    } else pid = new Supervisor(this.settings().paths.state).runningPid(name);
+    if (pid === undefined) throw new Error(`${name} is not running`);
+    process.kill(pid, "SIGKILL");
+    return before;
+  }
+
+  /** Waits until the service is healthy again after more than `restartsBefore` restarts. */
+  async serviceBack(name: string, restartsBefore: number, timeoutMs = 600_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const status = (await this.statuses()).find((x) => x.service === name);
+      const restarts = status?.restarts ?? 0;
+      if (status?.health === "healthy" && restarts > restartsBefore) return restarts;
+      if (Date.now() > deadline) throw new Error(`${name} is not back: ${JSON.stringify(status)}`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
   }
 
   /**
