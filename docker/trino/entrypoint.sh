@@ -1,6 +1,7 @@
 #!/bin/sh
 # Trino run with java directly, as native mode runs it (src/runtime/native/trino.ts): the
-# shared services/trino/etc, the heap from TRINO_HEAP, logs to stdout.
+# shared services/trino/etc, the heap from TRINO_HEAP, logs to stdout. config.properties
+# reads the query memory and the spill directory from the environment (docker-compose.yml).
 # TRINO_ROLE=worker starts a worker of the coordinator `trino` (the scale profile).
 set -eu
 etc=/etc/lakehouse/trino

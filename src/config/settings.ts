@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { totalmem } from "node:os";
 import { z } from "zod";
 import { ensureSecrets, parseDotenv } from "./dotenv.ts";
 import { cacheDir, dataDir, envFile, projectRoot, stateDir } from "./paths.ts";
 import { Secret } from "./secret.ts";
+import { JVM_SIZE, trinoHeapFor } from "./trino-memory.ts";
 
 /**
  * Host ports, identical in native and docker mode (the spec's defaults). Each is
@@ -73,13 +75,16 @@ const schema = z.object({
   LAKEHOUSE_BUCKET: bucket.default("lakehouse"),
   LAKEHOUSE_WAREHOUSE_BUCKET: bucket.default("lakehouse-warehouse"),
   LAKEHOUSE_SCHEMA: identifier.default("lakehouse"),
-  TRINO_HEAP: z
+  // Unset: from the machine's memory (trinoHeapFor). Query memory follows from the heap.
+  TRINO_HEAP: z.string().regex(JVM_SIZE, "must be a JVM heap size such as 2G or 1536M").optional(),
+  // Disk one Trino node may fill with spilled query data, in Trino's size format.
+  TRINO_MAX_SPILL_PER_NODE: z
     .string()
-    .regex(/^\d+[mMgG]$/, "must be a JVM heap size such as 2G or 1536M")
-    .default("2G"),
+    .regex(/^\d+(MB|GB|TB)$/, "must be a size such as 20GB or 500MB")
+    .default("20GB"),
   ICEBERG_REST_HEAP: z
     .string()
-    .regex(/^\d+[mMgG]$/, "must be a JVM heap size such as 512M")
+    .regex(JVM_SIZE, "must be a JVM heap size such as 512M")
     .default("512M"),
   LAKEHOUSE_START_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(180),
   AIRFLOW_FERNET_KEY: secret,
@@ -115,7 +120,8 @@ export interface Settings {
     bucket: string;
     warehouseBucket: string;
   };
-  trino: { heap: string; catalog: string; schema: string };
+  /** heap: TRINO_HEAP, else sized from the machine; maxSpillPerNode as Trino writes sizes. */
+  trino: { heap: string; maxSpillPerNode: string; catalog: string; schema: string };
   icebergRest: { heap: string };
   airflow: {
     fernetKey: Secret;
@@ -166,8 +172,11 @@ const ENV_HEADER = `# Lakehouse Orchestrator settings for this install.
 /**
  * Reads settings from the process environment overlaid on `.env` (the environment wins).
  * With `createSecrets`, a missing `.env` is created and missing secrets generated first.
+ * `totalMemory` (bytes; os.totalmem() by default) sizes Trino's heap when TRINO_HEAP is unset.
  */
-export function loadSettings(options: { env?: Env; createSecrets?: boolean } = {}): Settings {
+export function loadSettings(
+  options: { env?: Env; createSecrets?: boolean; totalMemory?: number } = {},
+): Settings {
   const env = options.env ?? process.env;
   const file = envFile(env);
   if (options.createSecrets ?? true)
@@ -217,7 +226,12 @@ export function loadSettings(options: { env?: Env; createSecrets?: boolean } = {
       bucket: s.LAKEHOUSE_BUCKET,
       warehouseBucket: s.LAKEHOUSE_WAREHOUSE_BUCKET,
     },
-    trino: { heap: s.TRINO_HEAP, catalog: "iceberg", schema: s.LAKEHOUSE_SCHEMA },
+    trino: {
+      heap: s.TRINO_HEAP ?? trinoHeapFor(options.totalMemory ?? totalmem()),
+      maxSpillPerNode: s.TRINO_MAX_SPILL_PER_NODE,
+      catalog: "iceberg",
+      schema: s.LAKEHOUSE_SCHEMA,
+    },
     icebergRest: { heap: s.ICEBERG_REST_HEAP },
     airflow: {
       fernetKey: s.AIRFLOW_FERNET_KEY,

@@ -71,7 +71,10 @@ describe("docker-compose.yml matches the service catalogue (native mode)", () =>
 
   it("lets ./lakehouse point the data and .env mounts at this install's, defaulting as the CLI does", () => {
     const install = { envFile: "/install/settings.env", data: "/install/csv" };
-    const set = composeEnv({ paths: install } as unknown as Settings);
+    const set = composeEnv({
+      paths: install,
+      trino: { heap: "2G", maxSpillPerNode: "20GB" },
+    } as unknown as Settings);
     const byVariable: Record<string, { set: string; cliDefault: string }> = {
       LAKEHOUSE_ENV_FILE: { set: install.envFile, cliDefault: envFile({}) },
       LAKEHOUSE_DATA_DIR: { set: install.data, cliDefault: dataDir({}) },

@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import type { Settings } from "../../config/settings.ts";
+import { trinoMemoryEnv } from "../../config/trino-memory.ts";
 import { CATALOGUE } from "../../services/catalogue.ts";
 import type { ServiceStatus } from "../runtime.ts";
 
@@ -23,12 +24,15 @@ export function composeArgs(s: Settings, ...command: string[]): string[] {
 
 /**
  * What docker-compose.yml reads from the environment besides .env: which .env and data
- * folder the Airflow containers mount (the CLI's refresh reads the same .env), and the
- * user they run as, so files they write into data/ are yours.
+ * folder the Airflow containers mount (the CLI's refresh reads the same .env), the user
+ * they run as, so files they write into data/ are yours, and Trino's heap and query
+ * memory, the values native mode gives its Trino (sized here, from this machine, when
+ * .env sets no TRINO_HEAP).
  */
 export function composeEnv(s: Settings): NodeJS.ProcessEnv {
   return {
     ...process.env,
+    ...trinoMemoryEnv(s),
     LAKEHOUSE_ENV_FILE: s.paths.envFile,
     LAKEHOUSE_DATA_DIR: s.paths.data,
     AIRFLOW_UID: process.env.AIRFLOW_UID ?? String(process.getuid?.() ?? 50000),

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Settings } from "../../config/settings.ts";
+import { trinoMemoryEnv } from "../../config/trino-memory.ts";
 import type { InstalledTools } from "../../install/installer.ts";
 import { hostAddress, httpUrl } from "../../services/addresses.ts";
 import type { ProcessSpec } from "./process-spec.ts";
@@ -20,7 +21,9 @@ export function trinoJvmOptions(jvmConfig: string, heap: string): string[] {
 
 /**
  * Trino run directly with java rather than bin/launcher: every path is explicit, nothing
- * is written to the working directory, and logs go to stdout (our log file).
+ * is written to the working directory, and logs go to stdout (our log file). Query memory
+ * follows the heap and spilled query data goes to spill/ in its state directory (Trino
+ * creates it, and deletes what a previous run left there).
  */
 export function trinoProcess(s: Settings, tools: InstalledTools): ProcessSpec {
   const etc = join(s.paths.root, "services", "trino", "etc");
@@ -42,6 +45,8 @@ export function trinoProcess(s: Settings, tools: InstalledTools): ProcessSpec {
       "io.trino.server.TrinoServer",
     ],
     env: {
+      ...trinoMemoryEnv(s),
+      TRINO_SPILL_PATH: join(data, "spill"),
       TRINO_HTTP_PORT: String(s.ports.TRINO_PORT),
       TRINO_BIND_IP: s.bindHost,
       TRINO_INTERNAL_ADDRESS: hostAddress(s),

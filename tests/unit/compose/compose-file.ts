@@ -106,11 +106,17 @@ export interface Mount {
   variables: string[];
 }
 
-/** Replaces every `${NAME:-default}` (or `${NAME-default}`) by its default, others by "". */
-export const withDefaults = (text: string) =>
-  text.replace(INTERPOLATION, (_all, _name, operator: string | undefined, argument = "") =>
-    operator === ":-" || operator === "-" ? argument : "",
+/** `text` as Compose interpolates it: a variable set in `env` wins, else the default. */
+export const interpolate = (text: string, env: Record<string, string | undefined>) =>
+  text.replace(
+    INTERPOLATION,
+    (_all, name: string, operator: string | undefined, argument = "") =>
+      (Object.hasOwn(env, name) ? env[name] : undefined) ??
+      (operator === ":-" || operator === "-" ? argument : ""),
   );
+
+/** Replaces every `${NAME:-default}` (or `${NAME-default}`) by its default, others by "". */
+export const withDefaults = (text: string) => interpolate(text, {});
 
 export function mounts(service: Service): Mount[] {
   return (service.volumes ?? []).map((v): Mount => {
