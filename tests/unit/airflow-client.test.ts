@@ -33,7 +33,8 @@ describe("Slots", () => {
  * The client's own handling of an overloaded API server, against a local HTTP server that
  * answers as Airflow's does when its database pool times out (HTTP 500).
  */
-describe("AirflowClient under an overloaded API server", () => {
+// The client pauses 1, 2, 4 s between tries: longer than the default 5 s timeout on a busy machine.
+describe("AirflowClient under an overloaded API server", { timeout: 60_000 }, () => {
   let close: (() => void) | undefined;
   afterEach(() => close?.());
 

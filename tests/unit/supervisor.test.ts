@@ -4,13 +4,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isAlive, Supervisor } from "../../src/runtime/native/supervisor.ts";
 
-const until = async (condition: () => boolean, ms = 5000) => {
+const until = async (condition: () => boolean, ms = 30_000) => {
   const deadline = Date.now() + ms;
   while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   return condition();
 };
 
-describe("native supervisor", () => {
+// Real processes: on a busy machine a start takes seconds, so waits and timeouts are generous.
+describe("native supervisor", { timeout: 60_000 }, () => {
   it("starts a detached process with its own log, finds it again, and stops it", async () => {
     const state = mkdtempSync(join(tmpdir(), "lakehouse-sup-"));
     const supervisor = new Supervisor(state);
