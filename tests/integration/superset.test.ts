@@ -48,7 +48,12 @@ async function loggedIn(): Promise<Page> {
   await page.getByTestId("username-input").fill("admin");
   await page.getByTestId("password-input").fill(stack.settings().superset.adminPassword.reveal());
   await page.getByTestId("password-input").press("Enter");
-  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+  // Logged in once the redirect away from /login commits: the welcome page's own loading
+  // (a cold browser's first page took over 30 s on a busy machine) is not what is tested.
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"), {
+    waitUntil: "commit",
+    timeout: 120_000,
+  });
   return page;
 }
 
