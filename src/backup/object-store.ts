@@ -41,6 +41,12 @@ export async function listObjects(s3: S3Client, bucket: string): Promise<StoredO
   return objects;
 }
 
+/** Runs `task` for every item, PARALLEL at a time. */
+async function inParallel<T>(items: T[], task: (item: T) => Promise<void>): Promise<void> {
+  const slots = new Slots(PARALLEL);
+  await Promise.all(items.map((item) => slots.run(() => task(item))));
+}
+
 /** Copies every object of `bucket` under `dir` (key = relative path); returns what it copied. */
 export async function downloadBucket(
   s3: S3Client,
@@ -49,18 +55,13 @@ export async function downloadBucket(
   progress: (bytes: number) => void,
 ): Promise<StoredObject[]> {
   const objects = await listObjects(s3, bucket);
-  const slots = new Slots(PARALLEL);
-  await Promise.all(
-    objects.map((o) =>
-      slots.run(async () => {
-        const path = join(dir, ...o.key.split("/"));
-        mkdirSync(dirname(path), { recursive: true });
-        const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.key }));
-        await pipeline(answer.Body as Readable, createWriteStream(path));
-        progress(o.size);
-      }),
-    ),
-  );
+  await inParallel(objects, async (o) => {
+    const path = join(dir, ...o.key.split("/"));
+    mkdirSync(dirname(path), { recursive: true });
+    const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.key }));
+    await pipeline(answer.Body as Readable, createWriteStream(path));
+    progress(o.size);
+  });
   return objects;
 }
 
@@ -104,22 +105,17 @@ export async function replaceBucket(
     );
   }
   const missing = wanted.filter((o) => present.get(o.key) !== o.size);
-  const slots = new Slots(PARALLEL);
-  await Promise.all(
-    missing.map((o) =>
-      slots.run(async () => {
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: o.key,
-            Body: createReadStream(join(dir, ...o.key.split("/"))),
-            ContentLength: o.size,
-          }),
-        );
-        progress(o.size);
+  await inParallel(missing, async (o) => {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: o.key,
+        Body: createReadStream(join(dir, ...o.key.split("/"))),
+        ContentLength: o.size,
       }),
-    ),
-  );
+    );
+    progress(o.size);
+  });
   return { uploaded: missing.length, deleted: extra.length, kept: wanted.length - missing.length };
 }
 

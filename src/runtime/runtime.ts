@@ -26,3 +26,9 @@ export class ServiceStartError extends Error {
     super(message);
   }
 }
+
+/** The time of day of an ISO timestamp, in local time, as `lastExit` shows it: "12:03:11". */
+export function clockTime(iso: string | undefined): string {
+  const date = new Date(iso ?? "");
+  return Number.isNaN(date.getTime()) ? "?" : date.toLocaleTimeString("en-GB");
+}

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Settings } from "../../config/settings.ts";
 import { trinoMemoryEnv } from "../../config/trino-memory.ts";
 import { CATALOGUE } from "../../services/catalogue.ts";
-import type { ServiceStatus } from "../runtime.ts";
+import { clockTime, type ServiceStatus } from "../runtime.ts";
 
 /**
  * Docker mode: `docker compose` over the repo's docker-compose.yml with this install's
@@ -125,10 +125,11 @@ export function containerRestarts(psOutput: string): Map<string, ContainerRestar
         const restarts = Number(count);
         // FinishedAt is the zero time until the container has ended once.
         const ended = restarts > 0 && !finished.startsWith("0001-");
-        const at = new Date(finished).toLocaleTimeString("en-GB");
         return [
           name.replace(/^\//, ""),
-          ended ? { restarts, lastExit: `exited with code ${code} at ${at}` } : { restarts },
+          ended
+            ? { restarts, lastExit: `exited with code ${code} at ${clockTime(finished)}` }
+            : { restarts },
         ];
       }),
   );

@@ -5,7 +5,7 @@ import { installedTools } from "../../install/installer.ts";
 import { CATALOGUE, type ServiceDefinition, startOrder } from "../../services/catalogue.ts";
 import { waitUntilReady } from "../../services/wait/index.ts";
 import { ReadinessAborted, ReadinessTimeout } from "../../services/wait/until.ts";
-import { ServiceStartError, type ServiceStatus } from "../runtime.ts";
+import { clockTime, ServiceStartError, type ServiceStatus } from "../runtime.ts";
 import { isPortFree } from "./ports.ts";
 import type { ProcessSpec } from "./process-spec.ts";
 import { nativeProcesses, STOP_SIGNALS } from "./processes.ts";
@@ -174,7 +174,8 @@ export class NativeRuntime {
         const pid = this.supervisor.runningPid(service.name);
         const keeper = this.supervisor.keeper(service.name);
         const lastExit =
-          keeper?.lastExit && `${describeExit(keeper.lastExit)} at ${clock(keeper.lastExit.at)}`;
+          keeper?.lastExit &&
+          `${describeExit(keeper.lastExit)} at ${clockTime(keeper.lastExit.at)}`;
         const base = {
           service: service.name,
           logPath: this.logPath(service.name),
@@ -188,7 +189,7 @@ export class NativeRuntime {
               ...base,
               state: "restarting",
               health: "-",
-              detail: `${lastExit ?? "exited"}; starting again at ${clock(keeper.nextStartAt)}`,
+              detail: `${lastExit ?? "exited"}; starting again at ${clockTime(keeper.nextStartAt)}`,
             };
           if (keeper?.state === "gave-up")
             return { ...base, state: "failed", health: "-", detail: keeper.reason };
@@ -201,10 +202,4 @@ export class NativeRuntime {
       }),
     );
   }
-}
-
-/** The time of day of an ISO timestamp, in local time: "12:03:11". */
-function clock(iso: string | undefined): string {
-  const date = new Date(iso ?? "");
-  return Number.isNaN(date.getTime()) ? "?" : date.toLocaleTimeString("en-GB");
 }
