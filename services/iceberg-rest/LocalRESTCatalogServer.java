@@ -32,6 +32,11 @@ public final class LocalRESTCatalogServer {
     }
     properties.putIfAbsent(CatalogProperties.CATALOG_IMPL, JdbcCatalog.class.getName());
     properties.putIfAbsent("jdbc.schema-version", "V1");
+    // When PostgreSQL goes down, each pooled connection's next query reads "terminating
+    // connection" (SQLSTATE 57P01/57P02) and, unlike the 08xxx states Iceberg already
+    // retries, failed that request (HTTP 500, in Trino "Failed to load view") even with
+    // PostgreSQL back. These states come before the statement runs: reconnect, run it again.
+    properties.putIfAbsent("retryable_status_codes", "57P01,57P02,57P03");
     Catalog catalog = CatalogUtil.buildIcebergCatalog("rest_backend", properties, new Configuration());
 
     RESTCatalogServer.CatalogContext context = new RESTCatalogServer.CatalogContext(catalog, properties);

@@ -1,7 +1,7 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadSettings } from "../../src/config/settings.ts";
 import type { InstalledTools } from "../../src/install/installer.ts";
 import { nativeProcesses } from "../../src/runtime/native/processes.ts";
@@ -9,8 +9,14 @@ import { supersetTrinoUri } from "../../src/runtime/native/superset.ts";
 import { authority, ENDPOINTS, hostAddress, httpUrl } from "../../src/services/addresses.ts";
 import { CATALOGUE } from "../../src/services/catalogue.ts";
 
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
 function settings(extra: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), "lakehouse-addresses-"));
+  dirs.push(dir);
   return loadSettings({
     env: { LAKEHOUSE_ENV_FILE: join(dir, ".env"), LAKEHOUSE_HOME: join(dir, "state"), ...extra },
   });
