@@ -10,11 +10,12 @@
  * Uses the configured stack (.env, default ports): it stops it first if it runs.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { loadSettings } from "../src/config/settings.ts";
 import type { ServiceStatus } from "../src/runtime/runtime.ts";
+import { containerMemory, groupMemory } from "../tests/support/stack-memory.ts";
 
 const { values } = parseArgs({ options: { "idle-seconds": { type: "string", default: "60" } } });
 const lakehouse = resolve(import.meta.dirname, "..", "lakehouse");
@@ -28,44 +29,6 @@ function engineAnswers(): boolean {
 }
 const run = (...args: string[]) =>
   execFileSync(lakehouse, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-
-/** kB of RSS and PSS for every process whose process group is `pgid`. */
-function groupMemory(pgid: number): { rss: number; pss: number } {
-  let rss = 0;
-  let pss = 0;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) !== pgid) continue;
-      const rollup = readFileSync(`/proc/${entry}/smaps_rollup`, "utf8");
-      rss += Number(/^Rss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
-      pss += Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return { rss, pss };
-}
-
-/** MiB of memory per container of this project, as `docker stats` counts it (cgroup, less page cache). */
-function containerMemory(): Map<string, number> {
-  const out = execFileSync(
-    "docker",
-    ["stats", "--no-stream", "--format", "{{.Name}}\t{{.MemUsage}}"],
-    { encoding: "utf8" },
-  );
-  const units: Record<string, number> = { KiB: 1 / 1024, MiB: 1, GiB: 1024, B: 1 / 1048576 };
-  const memory = new Map<string, number>();
-  for (const line of out.trim().split("\n")) {
-    const [name = "", usage = ""] = line.split("\t");
-    const match = /^([\d.]+)(KiB|MiB|GiB|B)/.exec(usage);
-    if (name.startsWith("lakehouse-") && match)
-      memory.set(name, Number(match[1]) * (units[match[2] as string] ?? 1));
-  }
-  return memory;
-}
 
 const idle = Number(values["idle-seconds"]);
 const modes = ["native", ...(engineAnswers() ? ["docker"] : [])];
@@ -102,7 +65,7 @@ for (const mode of modes) {
     );
   } else {
     console.log("container                          MiB");
-    for (const [name, mib] of [...containerMemory()].sort()) {
+    for (const [name, mib] of [...containerMemory("lakehouse-")].sort()) {
       total += mib;
       console.log(`${name.padEnd(32)} ${mib.toFixed(0).padStart(6)}`);
     }

@@ -24,7 +24,7 @@ const run = (...args: string[]) => {
   console.error(`$ python ${args.join(" ")}`);
   execFileSync(python, args, { stdio: "inherit", cwd: loaderDir });
 };
-const linted = [".", "../airflow/dags"];
+const linted = [".", "../airflow/dags", "../airflow/worker"];
 run("-m", "ruff", "check", "--config", "pyproject.toml", ...linted);
 run("-m", "ruff", "format", "--check", "--config", "pyproject.toml", ...linted);
 run("-m", "mypy", "--strict", "lakehouse_loader");

@@ -41,19 +41,24 @@ it again. Anything else is retried with backoff, and by later runs until 12 atte
 a row failed on the same content; `find_files`' log
 then says "gave up after 12 failed attempts" and why (`./lakehouse ingest` loads it again).
 A file that changed while it was loaded is loaded again once it settles.
-Retries never duplicate rows. Loads run one at a time (pool `{LOAD_POOL}`): on a
+Retries never duplicate rows. Runs may overlap (an on-demand run never waits for a scan),
+and a scan leaves a file that an earlier run, still queued or running, has taken on to
+that run, so a backlog is queued once. Loads run one at a time (pool `{LOAD_POOL}`): on a
 small machine that is the fastest order, and loads of one table never race.
 """
 
 
+DAG_ID = "csv_to_iceberg"
+
+
 @dag(
-    dag_id="csv_to_iceberg",
+    dag_id=DAG_ID,
     schedule=timedelta(minutes=1),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     # Discovery is cheap and loads queue in the pool, so runs may overlap: an on-demand
-    # run never waits for a scheduled one.
-    max_active_runs=4,
+    # run never waits for a scheduled one, nor twenty `lakehouse ingest` for each other.
+    max_active_runs=32,
     doc_md=DOC,
     tags=["lakehouse", "ingest"],
     params={
@@ -73,11 +78,22 @@ small machine that is the fastest order, and loads of one table never race.
 )
 def csv_to_iceberg() -> None:
     @task
-    def find_files(params: dict[str, Any]) -> list[str]:
-        """The files named by the run's `files` parameter, or else every due file."""
+    def find_files(params: dict[str, Any], run_id: str) -> list[str]:
+        """The files named by the run's `files` parameter, or else every due file that no
+        other run of this DAG still queued or running has taken on."""
+        from airflow.sdk import get_current_context
+
         from lakehouse_loader.orchestration import files_to_load
 
-        return files_to_load(list(params.get("files") or []))
+        ti = get_current_context()["ti"]
+
+        def active(other: str) -> bool:
+            try:
+                return ti.get_dagrun_state(dag_id=DAG_ID, run_id=other) in ("queued", "running")
+            except Exception:  # a run that cannot be found (deleted) is not active
+                return False
+
+        return files_to_load(list(params.get("files") or []), run_id, active)
 
     @task(pool=LOAD_POOL, map_index_template="{{ source }}")
     def load(source: str) -> dict[str, object]:
@@ -88,16 +104,19 @@ def csv_to_iceberg() -> None:
         from lakehouse_loader.errors import IngestError
         from lakehouse_loader.orchestration import load_file
 
-        get_current_context()["source"] = source  # type: ignore[typeddict-unknown-key]
+        context = get_current_context()
+        context["source"] = source  # type: ignore[typeddict-unknown-key]
         try:
-            return load_file(source)
+            return load_file(source, context["run_id"])
         except IngestError as error:
             # Its message says what to fix, and retrying at once cannot help: the file's
             # content, or the loader's disk full (the ledger has it failed: the scheduled
             # scan tries that again later).
             raise AirflowFailException(str(error)) from error
 
-    @task(trigger_rule="none_failed_min_one_success")
+    # One refresh at a time across runs (Airflow's max_active_tis_per_dag): the others wait
+    # without holding a worker slot, and skip when a refresh since their loads saw them.
+    @task(trigger_rule="none_failed_min_one_success", max_active_tis_per_dag=1)
     def refresh_dashboards(results: list[dict[str, object]]) -> None:
         from lakehouse_loader.orchestration import refresh_dashboards
 

@@ -5,13 +5,19 @@ Nothing here imports Airflow, so it is tested and type-checked like the rest of 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shlex
 import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 from .config import PipelineConfig
 from .discovery import due_files
+from .errors import IngestError
+from .in_flight import InFlight
 from .ingest import ingest_file
 from .maintenance import maintain, tables
 from .sources import path_of
@@ -20,43 +26,104 @@ from .trino_sql import Trino
 log = logging.getLogger(__name__)
 
 
-def files_to_load(requested: list[str]) -> list[str]:
-    """The requested files (checked to be under data/raw/), or every due file."""
+def state_dir() -> Path:
+    """The install's state folder (LAKEHOUSE_HOME), which every Airflow process shares."""
+    return Path(os.environ.get("LAKEHOUSE_HOME", ".lakehouse"))
+
+
+def in_flight() -> InFlight:
+    """The claims of the install's runs."""
+    return InFlight(state_dir() / "in-flight")
+
+
+def files_to_load(
+    requested: list[str], run_id: str, run_active: Callable[[str], bool]
+) -> list[str]:
+    """The requested files (checked to be under data/raw/), or every due file that no other
+    active run has taken on; either way taken on by this run."""
     config = PipelineConfig.from_env()
+    claims = in_flight()
     if requested:
         for source in requested:
             path_of(source, config)
+        claims.claim(requested, run_id)
         return requested
+    held = claims.held(run_active, run_id)
     due = due_files(config, Trino(config))
-    log.info("%d file(s) to load: %s", len(due), ", ".join(due) or "none")
-    return due
+    taken = [source for source in due if source in held]
+    chosen = [source for source in due if source not in held]
+    if taken:
+        log.info("%d due file(s) left to the runs loading them: %s", len(taken), ", ".join(taken))
+    log.info("%d file(s) to load: %s", len(chosen), ", ".join(chosen) or "none")
+    claims.claim(chosen, run_id)
+    return chosen
 
 
-def load_file(source: str) -> dict[str, object]:
+def load_file(source: str, run_id: str) -> dict[str, object]:
     config = PipelineConfig.from_env()
-    result = ingest_file(path_of(source, config), config)
+    try:
+        result = ingest_file(path_of(source, config), config)
+    except IngestError:
+        # Not retried (the DAG fails the task at once): the run is done with the file. Any
+        # other error is retried by the run, which keeps its claim meanwhile.
+        in_flight().release(source, run_id)
+        raise
+    in_flight().release(source, run_id)
     log.info(
         "%s -> %s.%s: %s, %d rows accepted, %d rejected",
         result.file, config.schema, result.table, result.status,
         result.rows_accepted, result.rows_rejected,
     )  # fmt: skip
-    return result.as_dict()
+    # When it was committed: a dashboards' refresh that began later has seen its table.
+    return {**result.as_dict(), "finished_at": time.time()}
 
 
 def refresh_dashboards(results: list[dict[str, object]]) -> None:
     """Once per run, after its loads: new tables get their dashboards, changed tables their
-    columns (LAKEHOUSE_DASHBOARDS_COMMAND, `lakehouse dashboards` in native mode)."""
-    loaded = sorted({str(r["table"]) for r in results if r.get("status") == "loaded"})
-    log.info("tables changed: %s", ", ".join(loaded) or "none")
+    columns (LAKEHOUSE_DASHBOARDS_COMMAND, `lakehouse dashboards` in native mode).
+
+    The DAG runs one refresh at a time; many runs finishing together (a backlog, twenty
+    `lakehouse ingest` at once) would queue a refresh each, a minute apiece. A refresh
+    provisions every table there is when it begins, so a run whose loads were all committed
+    before the last successful refresh began has nothing left to refresh."""
+    loaded = [r for r in results if r.get("status") == "loaded"]
+    tables = sorted({str(r["table"]) for r in loaded})
+    log.info("tables changed: %s", ", ".join(tables) or "none")
     command = os.environ.get("LAKEHOUSE_DASHBOARDS_COMMAND")
-    if not loaded or not command:
+    if not tables or not command:
         return
+    marker = state_dir() / "dashboards-refreshed.json"
+    committed = max(_number(r.get("finished_at"), default=time.time()) for r in loaded)
+    last = _last_refresh(marker)
+    if last >= committed:
+        log.info(
+            "already refreshed: a refresh that began at %s, after these loads, saw these tables",
+            time.strftime("%H:%M:%S", time.localtime(last)),
+        )
+        return
+    began = time.time()
     done = subprocess.run(
         shlex.split(command), capture_output=True, text=True, timeout=600, check=False
     )
     log.info("%s\n%s", command, (done.stdout + done.stderr).strip())
     if done.returncode != 0:
         raise RuntimeError(f"{command} exited {done.returncode}: {done.stderr.strip()[-2000:]}")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    temporary = marker.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps({"began_at": max(began, _last_refresh(marker))}))
+    temporary.replace(marker)
+
+
+def _number(value: object, default: float) -> float:
+    return float(value) if isinstance(value, int | float) else default
+
+
+def _last_refresh(marker: Path) -> float:
+    """When the last successful refresh began (0: none yet)."""
+    try:
+        return _number(json.loads(marker.read_text()).get("began_at"), default=0.0)
+    except (OSError, ValueError, AttributeError):
+        return 0.0
 
 
 def maintained_tables() -> list[str]:

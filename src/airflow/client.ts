@@ -154,6 +154,24 @@ export class AirflowClient {
     }
   }
 
+  /** Whether Airflow's scheduler is alive: its heartbeat is recent (the API's health report). */
+  async schedulerHealthy(): Promise<boolean> {
+    const health = await this.request<Record<string, { status?: string | null }>>(
+      "GET",
+      "/api/v2/monitor/health",
+    );
+    return health.scheduler?.status === "healthy";
+  }
+
+  /** How many runs of the DAG are running now. */
+  async runningRuns(dagId: string): Promise<number> {
+    const page = await this.request<{ total_entries: number }>(
+      "GET",
+      `/api/v2/dags/${dagId}/dagRuns?state=running&limit=1`,
+    );
+    return page.total_entries;
+  }
+
   dagRun(dagId: string, runId: string): Promise<DagRun> {
     return this.request("GET", `/api/v2/dags/${dagId}/dagRuns/${encodeURIComponent(runId)}`);
   }

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { type Settings, settingsEnv } from "../../config/settings.ts";
 import type { InstalledTools } from "../../install/installer.ts";
 import { LOAD_POOL } from "../../pipeline/conventions.ts";
@@ -43,6 +43,11 @@ export function airflowEnv(s: Settings): Record<string, string> {
     AIRFLOW__CELERY__BROKER_URL: `redis://:${encodeURIComponent(s.valkey.password.reveal())}@${authority(s, "valkey")}/0`,
     AIRFLOW__CELERY__RESULT_BACKEND: `db+postgresql+psycopg2://${pg}`,
     AIRFLOW__CELERY__WORKER_CONCURRENCY: String(s.airflow.workerConcurrency),
+    // The worker imports the loader's libraries once; its forked tasks inherit them.
+    AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS: "lakehouse_celery.CELERY_CONFIG",
+    PYTHONPATH: [join(s.paths.root, "loader"), join(s.paths.root, "airflow", "worker")].join(
+      delimiter,
+    ),
     AIRFLOW__CELERY__FLOWER_HOST: s.bindHost,
     AIRFLOW__CELERY__FLOWER_PORT: String(s.ports.FLOWER_PORT),
     // Flower can revoke tasks and shows their arguments: same login as Airflow's.

@@ -1,0 +1,63 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
+import { httpUrl } from "../../src/services/addresses.ts";
+import { describeReport, exactlyOnceProblems, runLoadScenario } from "../support/load-scenario.ts";
+import { containerMemory, groupMemory } from "../support/stack-memory.ts";
+import { RUNTIME, TestStack } from "./harness.ts";
+
+/**
+ * Many files at once (tests/support/load-scenario.ts): 200 CSV files of four tables dropped
+ * into data/raw/ at one moment, loaded by the scheduled scan, while 20 `lakehouse ingest`
+ * commands start together. Every file must land exactly once, every command end, and a
+ * Trino query and Superset's health check answer throughout. The wall time and peak memory
+ * are printed (bench/load.ts measures the same on a running stack).
+ */
+const OPTIONS = { files: 200, tables: 4, ingests: 20, rows: 200 };
+const PREFIX = "load_";
+
+const stack = new TestStack();
+const dataDir = join(stack.dir, "data");
+stack.env.LAKEHOUSE_DATA_DIR = dataDir;
+
+beforeAll(async () => {
+  mkdirSync(join(dataDir, "raw"), { recursive: true });
+  await stack.ok(["up"]);
+});
+
+afterAll(async () => {
+  await stack.destroy();
+});
+
+describe(`load (${RUNTIME})`, () => {
+  it("200 files dropped and 20 ingest commands at once: each file once, the platform answering", async () => {
+    const settings = stack.settings();
+    const trino = trinoClient(settings);
+    const pids = (await stack.statuses()).flatMap((s) => (s.pid ? [s.pid] : []));
+    const report = await runLoadScenario({
+      ...OPTIONS,
+      dataDir,
+      scratchDir: join(stack.dir, "incoming"),
+      prefix: PREFIX,
+      ingest: (path) => stack.run(["ingest", path]),
+      trino,
+      supersetHealthUrl: httpUrl(settings, "superset", "/health"),
+      stackMemory:
+        RUNTIME === "native"
+          ? () => pids.reduce((sum, pid) => sum + groupMemory(pid).rss, 0) / 1024
+          : () => [...containerMemory("lakehouse-").values()].reduce((a, b) => a + b, 0),
+      deadlineMs: 45 * 60_000,
+    });
+    console.log(`\nLoad (${RUNTIME}):\n${describeReport(report, OPTIONS)}`);
+
+    expect(report.ingestFailures).toEqual([]);
+    expect(report.notLanded).toEqual([]);
+    expect(await exactlyOnceProblems(trino, report, PREFIX)).toEqual([]);
+    // Responsive throughout: every probe answered, and there were probes.
+    expect(report.trino.failed).toEqual([]);
+    expect(report.superset.failed).toEqual([]);
+    expect(report.trino.answered).toBeGreaterThan(10);
+    expect(report.superset.answered).toBeGreaterThan(10);
+  });
+});
