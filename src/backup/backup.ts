@@ -200,20 +200,32 @@ async function pauseMaintenance(s: Settings, reporter: Reporter): Promise<() => 
     return async () => undefined;
   }
   if (!paused) await airflow.request("PATCH", path, { is_paused: true });
+  const resume = async () => {
+    if (!paused) await airflow.request("PATCH", path, { is_paused: false });
+  };
   const done = reporter.step(`Pausing ${MAINTENANCE_DAG} for the backup`);
+  const deadline = Date.now() + MAINTENANCE_WAIT_MS;
   for (;;) {
     const runs = await airflow.request<{ total_entries: number }>(
       "GET",
       `${path}/dagRuns?state=running&limit=1`,
     );
     if (runs.total_entries === 0) break;
+    if (Date.now() > deadline) {
+      done("a run is still going", false);
+      await resume();
+      throw new UserError(
+        `${MAINTENANCE_DAG} has been running for over ${MAINTENANCE_WAIT_MS / 60_000} minutes of waiting, and it deletes files a backup may need. Let it finish (Airflow UI, DAG ${MAINTENANCE_DAG}) and run the backup again.`,
+      );
+    }
     await new Promise((r) => setTimeout(r, 2000));
   }
   done(paused ? "it was paused already" : "paused");
-  return async () => {
-    if (!paused) await airflow.request("PATCH", path, { is_paused: false });
-  };
+  return resume;
 }
+
+/** How long the backup waits for a maintenance run in progress (one takes minutes). */
+const MAINTENANCE_WAIT_MS = 30 * 60_000;
 
 export function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
