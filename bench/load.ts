@@ -26,7 +26,7 @@ import {
   exactlyOnceProblems,
   runLoadScenario,
 } from "../tests/support/load-scenario.ts";
-import { containerMemory, groupMemory } from "../tests/support/stack-memory.ts";
+import { stackMemorySampler } from "../tests/support/stack-memory.ts";
 import { BenchStack } from "./bench-stack.ts";
 
 const { values } = parseArgs({
@@ -63,12 +63,7 @@ const run = (...args: string[]) =>
   );
 
 const statuses = JSON.parse((await run("status", "--json")).stdout) as ServiceStatus[];
-const pids = statuses.flatMap((s) => (s.pid ? [s.pid] : []));
-// Natively every service has a pid; in docker mode none does and containers are measured.
-const stackMemory =
-  pids.length > 0
-    ? () => pids.reduce((sum, pid) => sum + groupMemory(pid).rss, 0) / 1024
-    : () => [...containerMemory("lakehouse-").values()].reduce((a, b) => a + b, 0);
+const stackMemory = stackMemorySampler(statuses);
 
 const prefix = "load_";
 const scratchDir = mkdtempSync(join(tmpdir(), "lakehouse-load-"));

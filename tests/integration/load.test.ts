@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
 import { httpUrl } from "../../src/services/addresses.ts";
 import { describeReport, exactlyOnceProblems, runLoadScenario } from "../support/load-scenario.ts";
-import { containerMemory, groupMemory } from "../support/stack-memory.ts";
+import { stackMemorySampler } from "../support/stack-memory.ts";
 import { RUNTIME, TestStack } from "./harness.ts";
 
 /**
@@ -43,7 +43,7 @@ describe(`load (${RUNTIME})`, () => {
     async () => {
       const settings = stack.settings();
       const trino = trinoClient(settings);
-      const pids = (await stack.statuses()).flatMap((s) => (s.pid ? [s.pid] : []));
+      const stackMemory = stackMemorySampler(await stack.statuses());
       const report = await runLoadScenario({
         ...OPTIONS,
         dataDir,
@@ -52,10 +52,7 @@ describe(`load (${RUNTIME})`, () => {
         ingest: (path) => stack.run(["ingest", path]),
         trino,
         supersetHealthUrl: httpUrl(settings, "superset", "/health"),
-        stackMemory:
-          RUNTIME === "native"
-            ? () => pids.reduce((sum, pid) => sum + groupMemory(pid).rss, 0) / 1024
-            : () => [...containerMemory("lakehouse-").values()].reduce((a, b) => a + b, 0),
+        stackMemory,
         deadlineMs: (FULL ? 50 : 20) * 60_000,
       });
       console.log(`\nLoad (${RUNTIME}):\n${describeReport(report, OPTIONS)}`);

@@ -44,3 +44,15 @@ export function containerMemory(prefix: string): Map<string, number> {
   }
   return memory;
 }
+
+/**
+ * A function giving the MiB the stack holds now: natively the RSS of each service's
+ * process group (the pids of `lakehouse status --json`; in docker mode none has a pid),
+ * else every container's memory.
+ */
+export function stackMemorySampler(statuses: { pid?: number }[]): () => number {
+  const pids = statuses.flatMap((s) => (s.pid ? [s.pid] : []));
+  return pids.length > 0
+    ? () => pids.reduce((sum, pid) => sum + groupMemory(pid).rss, 0) / 1024
+    : () => [...containerMemory("lakehouse-").values()].reduce((a, b) => a + b, 0);
+}
