@@ -1,22 +1,15 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AirflowClient } from "../../src/airflow/client.ts";
-import { INGEST_DAG } from "../../src/airflow/ingest-via-airflow.ts";
-import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
-import type { TrinoClient } from "../../src/clients/trino.ts";
-import { LEDGER_TABLE } from "../../src/pipeline/conventions.ts";
-import { salesLines } from "../../src/sample/sales.ts";
-import { eventually, RUNTIME, TestStack } from "./harness.ts";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { FAULT_OUTCOME_HEADER, killMidLoad } from "../support/fault-case.ts";
+import { RUNTIME, TestStack } from "./harness.ts";
 
 /**
- * The fault suite: while a batch of files loads through Airflow, one service at a time is
- * killed with SIGKILL and left to the restart policy. Every file of the batch must end in
- * its table exactly once (rows, distinct keys and a sum read back through Trino, one
- * `loaded` ledger row per file), at once or by the next run, and the service healthy again.
- *
- * `npm test` kills three services (DEFAULT); LAKEHOUSE_FAULTS=all kills each of them in
- * turn (two to four minutes each on two cores), LAKEHOUSE_FAULTS=trino,valkey the ones named.
+ * The fault suite (tests/support/fault-case.ts): while a batch of files loads through
+ * Airflow, each service of the platform in turn is killed with SIGKILL and left to the
+ * restart policy; every file must end loaded exactly once and every service healthy again.
+ * Forty to sixty seconds per service on two cores. LAKEHOUSE_FAULTS=trino,valkey runs the
+ * ones named. The docker suite runs a few of the cases on its compose stack.
  */
 const EVERY = [
   "postgres",
@@ -31,24 +24,16 @@ const EVERY = [
   "airflow-worker",
   "superset",
 ];
-const chosen = process.env.LAKEHOUSE_FAULTS;
-/** What `npm test` runs: a database, the object store, the catalog. */
-const DEFAULT = ["postgres", "seaweedfs-volume", "iceberg-rest"];
-const CASES = chosen === "all" ? EVERY : chosen ? chosen.split(",") : DEFAULT;
-
-const FILES = 3;
-const ROWS = 20_000;
+const CASES = process.env.LAKEHOUSE_FAULTS?.split(",") ?? EVERY;
 
 const stack = new TestStack();
 const dataDir = join(stack.dir, "data");
 stack.env.LAKEHOUSE_DATA_DIR = dataDir;
-let trino: TrinoClient;
-const outcomes: string[][] = [["SERVICE", "FIRST RUN", "SECOND RUN", "RESTARTS", "BACK AFTER"]];
+const outcomes: string[][] = [FAULT_OUTCOME_HEADER];
 
 beforeAll(async () => {
   mkdirSync(join(dataDir, "raw"), { recursive: true });
   await stack.ok(["up"]);
-  trino = trinoClient(stack.settings());
 });
 
 afterAll(async () => {
@@ -56,83 +41,10 @@ afterAll(async () => {
   await stack.destroy();
 });
 
-/** What a file of the batch holds: rows, distinct order ids and the sum of quantities. */
-function expected(lines: string[]): string {
-  const rows = lines.slice(1).map((l) => l.split(","));
-  const quantity = rows.reduce((sum, r) => sum + Number(r[r.length - 4]), 0);
-  return `${rows.length} ${new Set(rows.map((r) => r[0])).size} ${quantity}`;
-}
-
-/** Waits until a load task of the ingest DAG is running: the moment to kill. */
-async function loadRunning(): Promise<void> {
-  const airflow = new AirflowClient(stack.settings());
-  await eventually("a load task running", 300_000, async () => {
-    const page = await airflow.request<{ task_instances: { task_id: string }[] }>(
-      "GET",
-      `/api/v2/dags/${INGEST_DAG}/dagRuns/~/taskInstances?state=running&limit=10`,
-    );
-    return page.task_instances.some((t) => t.task_id === "load") ? true : undefined;
-  });
-}
-
 describe(`faults (${RUNTIME})`, () => {
   for (const service of CASES) {
     it(`${service} killed mid-load: every file loaded exactly once, the service back`, async () => {
-      const tag = service.replaceAll("-", "_");
-      const files = Array.from({ length: FILES }, (_, i) => {
-        const lines = [...salesLines(ROWS, 100 + i)];
-        const path = join(stack.dir, `fault_${tag}_${i}.csv`);
-        writeFileSync(path, `${lines.join("\n")}\n`);
-        return { path, table: `fault_${tag}_${i}`, expected: expected(lines) };
-      });
-      const ingest = stack.run(["ingest", ...files.map((f) => f.path)]);
-      await loadRunning();
-      const before = await stack.killService(service);
-      const killedAt = Date.now();
-      const restarts = await stack.serviceBack(service, before);
-      const back = `${((Date.now() - killedAt) / 1000).toFixed(0)} s`;
-      const first = await ingest;
-      // A file the first run could not load is loaded by the next one (they are in data/raw/).
-      const second =
-        first.code === 0 ? undefined : await stack.run(["ingest", ...files.map((f) => f.path)]);
-      outcomes.push([
-        service,
-        first.code === 0 ? "all loaded" : `${(first.stdout.match(/✗/g) ?? []).length} failed`,
-        second === undefined ? "-" : second.code === 0 ? "all loaded" : "failed",
-        String(restarts),
-        back,
-      ]);
-      if (second) expect(second.code, `${second.stdout}\n${second.stderr}`).toBe(0);
-
-      for (const file of files) {
-        const name = `iceberg.lakehouse.${file.table}`;
-        const result = await trino.query(
-          `SELECT count(*), count(DISTINCT order_id), sum(quantity) FROM ${name}`,
-        );
-        expect({ table: file.table, got: result.rows[0]?.map(String).join(" ") }).toEqual({
-          table: file.table,
-          got: file.expected,
-        });
-        const ledger = await trino.query(
-          `SELECT count(*) FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE file_path = 'data/raw/${file.table}.csv' AND status = 'loaded'`,
-        );
-        expect({ table: file.table, loaded: Number(ledger.rows[0]?.[0]) }).toEqual({
-          table: file.table,
-          loaded: 1,
-        });
-      }
-      // Every service healthy again: those that lost their connection to the killed one
-      // too (Airflow's jobs exit and are restarted when PostgreSQL goes). A container
-      // without a health check reports "-": running is all it can say.
-      let sick: string[] = [];
-      await eventually("every service healthy again", 300_000, async () => {
-        sick = (await stack.statuses())
-          .filter((x) => x.health === "unhealthy" || x.state !== "running")
-          .map((x) => `${x.service} ${x.state} ${x.health} ${x.detail ?? ""}`);
-        return sick.length === 0 ? true : undefined;
-      }).catch((error: Error) => {
-        throw new Error(`${error.message}; not healthy: ${sick.join("; ")}`);
-      });
+      outcomes.push(await killMidLoad(stack, service));
     });
   }
 });

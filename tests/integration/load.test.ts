@@ -14,14 +14,14 @@ import { RUNTIME, TestStack } from "./harness.ts";
  * Trino query and Superset's health check answer throughout. The wall time and peak memory
  * are printed (bench/load.ts measures the same on a running stack).
  *
- * `npm test` drops 60 files and starts 10 commands (about 10 minutes on two cores: loads
+ * `npm test` drops 40 files and starts 8 commands (about 7 minutes on two cores: loads
  * run one at a time); LAKEHOUSE_LOAD=full runs the whole 200 files and 20 commands
  * (about 30 minutes).
  */
 const FULL = process.env.LAKEHOUSE_LOAD === "full";
 const OPTIONS = FULL
   ? { files: 200, tables: 4, ingests: 20, rows: 200 }
-  : { files: 60, tables: 4, ingests: 10, rows: 200 };
+  : { files: 40, tables: 4, ingests: 8, rows: 200 };
 const PREFIX = "load_";
 
 const stack = new TestStack();
