@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
+import { UserError } from "../cli/user-error.ts";
 import type { Settings } from "../config/settings.ts";
 import { installedTools } from "../install/installer.ts";
 import { composeArgs, composeEnv } from "../runtime/docker/compose.ts";
@@ -51,6 +52,9 @@ export function postgresTools(s: Settings, mode: "native" | "docker"): PostgresT
                 "PGPASSWORD",
                 "postgres",
                 program,
+                // Over TCP inside the container, as its health check: the server's socket
+                // is in /tmp, not where the client programs look for it.
+                ...["--host", "127.0.0.1"],
                 ...login,
                 ...args,
               ),
@@ -83,7 +87,13 @@ function runWithFiles(
     child.once("error", reject);
     child.once("exit", (code) => {
       if (code === 0) resolve(out);
-      else reject(new Error(`${program} failed (exit ${code}): ${err.trim().slice(-1000)}`));
+      else
+        reject(
+          new UserError(
+            `${program} failed (exit ${code}): ${err.trim().slice(-1000)}\n` +
+              "  Is PostgreSQL up? See ./lakehouse status and ./lakehouse logs postgres",
+          ),
+        );
     });
   }).finally(() => {
     if (typeof stdin === "number") closeSync(stdin);

@@ -225,16 +225,17 @@ describe("scale-out: the compose profile `scale`", () => {
         writeFileSync(file, `item,amount\nbolt,${i}\nnut,${i + 1}\n`);
         files.push(file);
       }
-      await stack.ok(["ingest", ...files]);
+      const ingest = await stack.ok(["ingest", ...files]);
+      // The command's own run (it names it): the latest run may be a scheduled scan's.
+      const run = /through Airflow \(([^)]+)\)/.exec(ingest.stdout + ingest.stderr)?.[1];
+      expect(run, ingest.stderr).toBeDefined();
       const airflow = new AirflowClient(stack.settings());
-      const runs = await airflow.request<{ dag_runs: { dag_run_id: string }[] }>(
-        "GET",
-        `/api/v2/dags/${INGEST_DAG}/dagRuns?order_by=-start_date&limit=1`,
-      );
-      const run = runs.dag_runs[0]?.dag_run_id as string;
       const { task_instances } = await airflow.request<{
         task_instances: { task_id: string; hostname: string | null }[];
-      }>("GET", `/api/v2/dags/${INGEST_DAG}/dagRuns/${encodeURIComponent(run)}/taskInstances`);
+      }>(
+        "GET",
+        `/api/v2/dags/${INGEST_DAG}/dagRuns/${encodeURIComponent(run as string)}/taskInstances`,
+      );
       const loads = task_instances.filter((t) => t.task_id === "load");
       expect(loads).toHaveLength(3);
       expect(new Set(loads.map((t) => t.hostname))).toEqual(new Set([extra]));
