@@ -94,5 +94,7 @@ export function quoteIdentifier(name: string): string {
 function isClosedConnection(error: unknown): boolean {
   const cause =
     error instanceof TypeError ? (error.cause as { code?: string } | undefined) : undefined;
-  return cause?.code === "UND_ERR_SOCKET";
+  // UND_ERR_SOCKET: Trino closed the kept-alive connection; EPIPE: it was gone before the
+  // request was written (Trino restarted meanwhile). Neither reached Trino: safe to resend.
+  return cause?.code === "UND_ERR_SOCKET" || cause?.code === "EPIPE";
 }
