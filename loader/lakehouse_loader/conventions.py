@@ -29,6 +29,16 @@ LEDGER_TABLE: Final[str] = _JSON["ledger_table"]
 # The Airflow pool every load (and every table's maintenance) runs in.
 LOAD_POOL: Final[str] = _JSON["load_pool"]
 
+# A load attempt's status in the ledger (what each means: ledger.py).
+_STATUS: Final[dict[str, str]] = _JSON["ledger_status"]
+LOADED: Final[str] = _STATUS["loaded"]
+REJECTED: Final[str] = _STATUS["rejected"]
+FAILED: Final[str] = _STATUS["failed"]
+CHANGED: Final[str] = _STATUS["changed"]
+
+# Maintenance compacts data files smaller than this; the Data quality dashboard counts them.
+SMALL_FILE_MB: Final[int] = _JSON["small_file_mb"]
+
 # The raw zone's object keys, below the bucket.
 _RAW_ZONE: Final[dict[str, Any]] = _JSON["raw_zone"]
 SHA_CHARS: Final[int] = _RAW_ZONE["sha_chars"]

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from functools import partial
 
 from .config import PipelineConfig
+from .conventions import CHANGED, FAILED, LOADED, REJECTED
 from .drop_zone import csv_files
-from .ledger import CHANGED, FAILED, LOADED, REJECTED, Attempt, recent_attempts
+from .ledger import Attempt, recent_attempts
 from .sources import sha256_of, source_name
 from .trino_sql import Trino
 

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import PipelineConfig
-from .conventions import INGESTED_AT, SOURCE_FILE, raw_key, rejects_key, rejects_table
+from .conventions import INGESTED_AT, LOADED, SOURCE_FILE, raw_key, rejects_key, rejects_table
 from .errors import IngestError
-from .ledger import LOADED
 from .sources import contract_path, object_name, sha256_of, source_name, table_for
 
 if TYPE_CHECKING:
@@ -105,7 +104,8 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
     try:
         result, sha = _load(_Job(path, source, table, sha, tables, config, started, started_at))
     except Exception as error:
-        from .ledger import CHANGED, changed_since, failure_status
+        from .conventions import CHANGED
+        from .ledger import changed_since, failure_status
 
         # rejected (its content), failed (anything else: retried a few times), or changed
         # (written while it was read, whatever the error: due again once it settles).

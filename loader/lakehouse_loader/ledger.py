@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from .conventions import LEDGER_TABLE
+from .conventions import CHANGED, FAILED, LEDGER_TABLE, LOADED, REJECTED
 from .errors import IngestError
 from .trino_sql import Trino
 
@@ -45,16 +45,12 @@ _COLUMNS = (
 )
 
 
-# An attempt's status.
-LOADED = "loaded"
-# The file's content cannot be loaded (an IngestError): fix the file.
-REJECTED = "rejected"
-# Anything else (a service down, the loader's disk full, a bug): the scheduled scan tries
-# again, a few times.
-FAILED = "failed"
-# The file was written or replaced while it was loaded, whatever the error: what was read
-# is not its content, so the attempt says nothing of it (sha256 is empty).
-CHANGED = "changed"
+# An attempt's status (values in conventions.json, which the dashboards read too):
+# LOADED; REJECTED, the file's content cannot be loaded (an IngestError): fix the file;
+# FAILED, anything else (a service down, the loader's disk full, a bug): the scheduled scan
+# tries again, a few times; CHANGED, the file was written or replaced while it was loaded,
+# whatever the error: what was read is not its content, so the attempt says nothing of it
+# (sha256 is empty).
 
 
 @dataclass(frozen=True)

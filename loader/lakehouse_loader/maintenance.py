@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 
+from .conventions import SMALL_FILE_MB
 from .trino_sql import Trino
 
 # Table procedures take no bound parameters, so the retention is checked to be a plain
 # duration before it goes into the SQL text.
 _DURATION = re.compile(r"^\d+(\.\d+)?(ms|s|m|h|d)$")
 # Compaction rewrites files smaller than this into larger ones.
-SMALL_FILE = "128MB"
+SMALL_FILE = f"{SMALL_FILE_MB}MB"
 
 
 def tables(trino: Trino) -> list[str]:

@@ -17,18 +17,10 @@ import pytest
 from lakehouse_loader import ingest
 from lakehouse_loader.catalog import catalog
 from lakehouse_loader.config import PipelineConfig
+from lakehouse_loader.conventions import CHANGED, FAILED, LOADED, REJECTED
 from lakehouse_loader.discovery import MAX_FAILED_ATTEMPTS, due_files, verdict
 from lakehouse_loader.errors import IngestError
-from lakehouse_loader.ledger import (
-    CHANGED,
-    FAILED,
-    LEDGER,
-    LOADED,
-    REJECTED,
-    Attempt,
-    changed_since,
-    failure_status,
-)
+from lakehouse_loader.ledger import LEDGER, Attempt, changed_since, failure_status
 from lakehouse_loader.trino_sql import Trino
 
 SHA = "a" * 64

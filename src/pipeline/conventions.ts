@@ -19,6 +19,16 @@ export const LEDGER_TABLE: string = conventions.ledger_table;
 /** The Airflow pool every load (and every table's maintenance) runs in. */
 export const LOAD_POOL: string = conventions.load_pool;
 
+/** A load attempt's status in the ledger (what each means: conventions.json). */
+export const LEDGER_STATUS = {
+  loaded: conventions.ledger_status.loaded,
+  rejected: conventions.ledger_status.rejected,
+  failed: conventions.ledger_status.failed,
+  changed: conventions.ledger_status.changed,
+} as const;
+/** Maintenance compacts data files smaller than this (MiB). */
+export const SMALL_FILE_MB: number = conventions.small_file_mb;
+
 export const SHA_CHARS: number = conventions.raw_zone.sha_chars;
 /** The drop zone's rule (drop-zone.ts). */
 export const CSV_SUFFIX: string = conventions.drop_zone.csv_suffix;

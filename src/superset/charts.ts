@@ -1,6 +1,9 @@
 /**
  * Chart and dashboard definitions as data: what each chart shows, in Superset's own
- * form-data vocabulary. Provisioning (provision.ts) turns them into Superset objects.
+ * form-data vocabulary. Provisioning (dashboard-writer.ts) turns them into Superset
+ * objects. Every chart says in one line what it shows (its description, shown on the
+ * dashboard), and none asks for more rows than it shows: a query that fills its row limit
+ * makes Superset warn that the chart may be incomplete.
  */
 
 /** A metric written as SQL over the dataset, e.g. SUM(revenue). */
@@ -18,10 +21,18 @@ export const metric = (sqlExpression: string, label: string): SqlMetric => ({
 
 export const COUNT_ROWS = metric("COUNT(*)", "Rows");
 
+/** d3 formats: whole numbers with thousands separators; short (12.3k) for big values. */
+export const WHOLE = ",d";
+export const SHORT = ".3~s";
+export const MONEY = ",.2f";
+export const DATE = "%Y-%m-%d";
+
 export interface ChartSpec {
   /** Unique across the lakehouse's charts: provisioning finds a chart again by it. */
   name: string;
-  /** The table the chart reads. */
+  /** What the chart shows, in one line. */
+  description: string;
+  /** The dataset the chart reads: a table's name or a virtual dataset's. */
   table: string;
   vizType: string;
   params: Record<string, unknown>;
@@ -44,173 +55,238 @@ export interface NativeFilterSpec {
 export interface DashboardSpec {
   slug: string;
   title: string;
+  /** Every chart's name starts with it: provisioning removes a chart of that name the
+   * dashboard no longer has, and leaves other charts alone. */
+  chartPrefix: string;
   /** Rows of the grid, top to bottom; each row's widths add up to at most 12. */
   rows: ChartSpec[][];
   filters: NativeFilterSpec[];
 }
 
-/** Superset's big number: one value, with the time filter applied to `timeColumn`. */
+interface Base {
+  name: string;
+  table: string;
+  description: string;
+  width?: number;
+}
+
+/** A column as the x axis: an expression (e.g. a bucket) under a readable label. */
+export interface Axis {
+  sql: string;
+  label: string;
+  /** A time grain (P1D, P1M, ...) for a date or timestamp axis. */
+  grain?: string;
+}
+
+const axisColumn = (axis: Axis) => ({
+  ...(axis.grain ? { timeGrain: axis.grain, columnType: "BASE_AXIS" } : {}),
+  sqlExpression: axis.sql,
+  label: axis.label,
+  expressionType: "SQL",
+});
+
+/** One value, big; with `timeColumn` the dashboard's time filter applies to it. */
 export function bigNumber(
-  name: string,
-  table: string,
-  value: SqlMetric,
-  timeColumn?: string,
+  spec: Base & { value: SqlMetric; format?: string; timeColumn?: string },
 ): ChartSpec {
   return {
-    name,
-    table,
+    name: spec.name,
+    description: spec.description,
+    table: spec.table,
     vizType: "big_number_total",
-    width: 4,
-    query: { metrics: [value] },
+    width: spec.width ?? 4,
+    query: { metrics: [spec.value] },
     params: {
-      metric: value,
+      metric: spec.value,
       adhoc_filters: [],
       header_font_size: 0.4,
       subheader_font_size: 0.15,
-      y_axis_format: "SMART_NUMBER",
-      ...(timeColumn ? { granularity_sqla: timeColumn, time_range: "No filter" } : {}),
+      y_axis_format: spec.format ?? SHORT,
+      ...(spec.timeColumn ? { granularity_sqla: spec.timeColumn, time_range: "No filter" } : {}),
     },
   };
 }
 
-export function lineOverTime(
-  name: string,
-  table: string,
-  timeColumn: string,
-  value: SqlMetric,
-  width = 8,
+/**
+ * Bars of `value` along `axis`: over time (a grain), over the buckets of a number, or over
+ * the values of a category. The y axis starts at zero. At most `limit` bars, which the
+ * caller knows to be enough (a category's distinct count, a bucketing's bucket count).
+ */
+export function bars(
+  spec: Base & {
+    axis: Axis;
+    value: SqlMetric;
+    limit: number;
+    /** Categories are ordered by their value, biggest first; other axes by themselves. */
+    categorical?: boolean;
+    format?: string;
+    line?: boolean;
+  },
 ): ChartSpec {
+  const x = axisColumn(spec.axis);
+  const byValue = spec.categorical === true;
   return {
-    name,
-    table,
-    vizType: "echarts_timeseries_line",
-    width,
+    name: spec.name,
+    description: spec.description,
+    table: spec.table,
+    vizType: spec.line ? "echarts_timeseries_line" : "echarts_timeseries_bar",
+    width: spec.width ?? 6,
     query: {
-      columns: [
-        {
-          timeGrain: "P1M",
-          columnType: "BASE_AXIS",
-          sqlExpression: timeColumn,
-          label: timeColumn,
-          expressionType: "SQL",
-        },
-      ],
-      metrics: [value],
-      orderby: [[timeColumn, true]],
-      row_limit: 10_000,
+      columns: [x],
+      metrics: [spec.value],
+      orderby: [[byValue ? spec.value : x, !byValue]],
+      // One more than may exist: the limit is never the reason a bar is missing.
+      row_limit: spec.limit + 1,
     },
     params: {
-      x_axis: timeColumn,
-      time_grain_sqla: "P1M",
-      metrics: [value],
+      x_axis: x,
+      ...(spec.axis.grain ? { time_grain_sqla: spec.axis.grain } : {}),
+      metrics: [spec.value],
       groupby: [],
       adhoc_filters: [],
-      row_limit: 10_000,
+      row_limit: spec.limit + 1,
       time_range: "No filter",
+      x_axis_sort: byValue ? spec.value.label : spec.axis.label,
+      x_axis_sort_asc: !byValue,
+      xAxisForceCategorical: !spec.axis.grain,
+      // Slanted, every category's name fits under its bar.
+      xAxisLabelRotation: byValue ? 45 : 0,
+      xAxisLabelInterval: byValue ? 0 : "auto",
+      truncateYAxis: false,
+      y_axis_format: spec.format ?? SHORT,
+      x_axis_time_format: DATE,
       show_legend: false,
+      show_value: false,
       rich_tooltip: true,
+      zoomable: false,
     },
   };
 }
 
-export function pie(name: string, table: string, column: string, value: SqlMetric): ChartSpec {
+/** Each value's share of `value`, for a handful of values (a region, a boolean). */
+export function pie(spec: Base & { column: string; value: SqlMetric; limit: number }): ChartSpec {
   return {
-    name,
-    table,
+    name: spec.name,
+    description: spec.description,
+    table: spec.table,
     vizType: "pie",
-    width: 4,
-    query: { columns: [column], metrics: [value], orderby: [[value, false]], row_limit: 25 },
+    width: spec.width ?? 4,
+    query: {
+      columns: [spec.column],
+      metrics: [spec.value],
+      orderby: [[spec.value, false]],
+      row_limit: spec.limit + 1,
+    },
     params: {
-      groupby: [column],
-      metric: value,
+      groupby: [spec.column],
+      metric: spec.value,
       adhoc_filters: [],
-      row_limit: 25,
+      row_limit: spec.limit + 1,
+      // Shares inside the slices: outside, ECharts cuts them off on a narrow chart. The
+      // legend names the values.
       show_labels: true,
-      label_type: "key_percent",
+      show_labels_threshold: 3,
+      labels_outside: false,
+      label_type: "percent",
+      number_format: SHORT,
       show_legend: true,
+      legendType: "plain",
+      legendOrientation: "bottom",
+      outerRadius: 60,
+      innerRadius: 0,
+      donut: false,
     },
   };
 }
 
-/** The top `limit` values of `column` by `value`, as a table. */
-export function topValues(
-  name: string,
-  table: string,
-  column: string,
-  value: SqlMetric,
-  limit = 10,
-  timeColumn?: string,
-  width = 6,
+/** `value` per group of `columns`, as a table, the biggest first, paged by the server. */
+export function groupTable(
+  spec: Base & { columns: string[]; value: SqlMetric; format?: string; pageLength?: number },
 ): ChartSpec {
+  const pageLength = spec.pageLength ?? 20;
   return {
-    name,
-    table,
+    name: spec.name,
+    description: spec.description,
+    table: spec.table,
     vizType: "table",
-    width,
-    query: { columns: [column], metrics: [value], orderby: [[value, false]], row_limit: limit },
+    width: spec.width ?? 6,
+    query: {
+      columns: spec.columns,
+      metrics: [spec.value],
+      orderby: [[spec.value, false]],
+      row_limit: pageLength,
+    },
     params: {
       query_mode: "aggregate",
-      groupby: [column],
-      metrics: [value],
-      timeseries_limit_metric: value,
+      groupby: spec.columns,
+      metrics: [spec.value],
+      timeseries_limit_metric: spec.value,
       order_desc: true,
-      row_limit: limit,
+      server_pagination: true,
+      server_page_length: pageLength,
+      page_length: pageLength,
+      row_limit: 100_000,
+      show_cell_bars: false,
+      include_search: false,
+      column_config: { [spec.value.label]: { d3NumberFormat: spec.format ?? WHOLE } },
       adhoc_filters: [],
-      ...(timeColumn ? { granularity_sqla: timeColumn, time_range: "No filter" } : {}),
+      time_range: "No filter",
     },
   };
 }
 
-/** The latest rows of a table by `orderBy`, as they are. */
-export function latestRows(
-  name: string,
-  table: string,
-  columns: string[],
-  orderBy: string,
-  limit = 50,
-  width = 12,
-  where?: string,
+/**
+ * Rows as they are, ordered by `orderBy`, paged by the server so that every row can be
+ * browsed without a row limit cutting the list.
+ */
+export function rows(
+  spec: Base & {
+    columns: string[];
+    orderBy: string;
+    descending?: boolean;
+    where?: string;
+    /** Per column: a d3 number format, or a d3 time format for dates. */
+    formats?: Record<string, string>;
+    /** How dates and timestamps show (d3 time format); to the second by default. */
+    timestampFormat?: string;
+    pageLength?: number;
+  },
 ): ChartSpec {
-  // Shown too: Superset groups by the selected columns, so ordering needs the column there.
-  if (!columns.includes(orderBy)) columns = [...columns, orderBy];
+  const descending = spec.descending ?? true;
+  const columnConfig: Record<string, unknown> = {};
+  for (const [column, format] of Object.entries(spec.formats ?? {})) {
+    columnConfig[column] = format.startsWith("%")
+      ? { d3TimeFormat: format }
+      : { d3NumberFormat: format, showCellBars: false };
+  }
   return {
-    name,
-    table,
+    name: spec.name,
+    description: spec.description,
+    table: spec.table,
     vizType: "table",
-    width,
+    width: spec.width ?? 12,
     query: {
-      columns,
-      orderby: [[orderBy, false]],
-      row_limit: limit,
-      extras: { where: where ?? "" },
+      columns: spec.columns,
+      orderby: [[spec.orderBy, !descending]],
+      row_limit: spec.pageLength ?? 20,
+      extras: { where: spec.where ?? "" },
     },
     params: {
       query_mode: "raw",
-      all_columns: columns,
-      order_by_cols: [JSON.stringify([orderBy, false])],
-      row_limit: limit,
-      adhoc_filters: where
-        ? [{ expressionType: "SQL", clause: "WHERE", sqlExpression: where }]
+      all_columns: spec.columns,
+      order_by_cols: [JSON.stringify([spec.orderBy, !descending])],
+      server_pagination: true,
+      server_page_length: spec.pageLength ?? 20,
+      page_length: spec.pageLength ?? 20,
+      row_limit: 100_000,
+      show_cell_bars: false,
+      include_search: false,
+      column_config: columnConfig,
+      adhoc_filters: spec.where
+        ? [{ expressionType: "SQL", clause: "WHERE", sqlExpression: spec.where }]
         : [],
-      granularity_sqla: orderBy,
+      table_timestamp_format: spec.timestampFormat ?? "%Y-%m-%d %H:%M:%S",
       time_range: "No filter",
-    },
-  };
-}
-
-export function histogram(name: string, table: string, column: string): ChartSpec {
-  return {
-    name,
-    table,
-    vizType: "histogram_v2",
-    width: 6,
-    query: { columns: [column], row_limit: 10_000 },
-    params: {
-      column,
-      groupby: [],
-      bins: 10,
-      adhoc_filters: [],
-      row_limit: 10_000,
     },
   };
 }

@@ -1,20 +1,31 @@
+/**
+ * The Sales dashboard and every table's automatic one, as data (charts.ts). The automatic
+ * dashboard picks each column's chart by what the column means (column-kinds.ts).
+ */
+import { quoteIdentifier } from "../clients/trino.ts";
+import { LEDGER_TABLE, rejectsTable } from "../pipeline/conventions.ts";
 import {
-  INGESTED_AT,
-  LEDGER_TABLE as LEDGER,
-  rejectsTable,
-  SOURCE_FILE,
-} from "../pipeline/conventions.ts";
-import {
+  bars,
   bigNumber,
+  type ChartSpec,
   COUNT_ROWS,
+  DATE,
   type DashboardSpec,
-  histogram,
-  latestRows,
-  lineOverTime,
+  MONEY,
   metric,
   pie,
-  topValues,
+  rows,
+  SHORT,
+  WHOLE,
 } from "./charts.ts";
+import {
+  bucketWidth,
+  type ColumnStats,
+  columnKind,
+  isInteger,
+  MAX_CATEGORIES,
+  timeGrain,
+} from "./column-kinds.ts";
 
 export const SALES_TABLE = "sales_sample";
 
@@ -28,27 +39,85 @@ const AVERAGE_ORDER = metric(
 /** The curated dashboard for the sample sales data. */
 export function salesDashboard(): DashboardSpec {
   const t = SALES_TABLE;
+  const kpi = { table: t, timeColumn: "order_date" };
   return {
     slug: "sales",
     title: "Sales",
+    chartPrefix: "Sales · ",
     rows: [
       [
-        bigNumber("Sales · Revenue", t, REVENUE, "order_date"),
-        bigNumber("Sales · Orders", t, ORDERS, "order_date"),
-        bigNumber("Sales · Average order value", t, AVERAGE_ORDER, "order_date"),
+        bigNumber({
+          ...kpi,
+          name: "Sales · Revenue",
+          value: REVENUE,
+          format: MONEY,
+          description: "Revenue of every order, after discounts.",
+        }),
+        bigNumber({
+          ...kpi,
+          name: "Sales · Orders",
+          value: ORDERS,
+          format: WHOLE,
+          description: "Orders placed (distinct order ids).",
+        }),
+        bigNumber({
+          ...kpi,
+          name: "Sales · Average order value",
+          value: AVERAGE_ORDER,
+          format: MONEY,
+          description: "Revenue divided by the number of orders.",
+        }),
       ],
       [
-        lineOverTime("Sales · Revenue by month", t, "order_date", REVENUE),
-        pie("Sales · Revenue by region", t, "region", REVENUE),
+        bars({
+          name: "Sales · Revenue by month",
+          table: t,
+          axis: { sql: "order_date", label: "order_date", grain: "P1M" },
+          value: REVENUE,
+          limit: 1000,
+          line: true,
+          width: 8,
+          description: "Revenue per calendar month of the order date.",
+        }),
+        pie({
+          name: "Sales · Revenue by region",
+          table: t,
+          column: "region",
+          value: REVENUE,
+          limit: MAX_CATEGORIES,
+          description: "Each region's share of the revenue.",
+        }),
       ],
-      [topValues("Sales · Top products", t, "product", REVENUE, 10, "order_date", 12)],
       [
-        latestRows(
-          "Sales · Recent orders",
-          t,
-          ["order_id", "order_date", "customer_name", "region", "product", "quantity", "revenue"],
-          "order_date",
-        ),
+        bars({
+          name: "Sales · Revenue by product",
+          table: t,
+          axis: { sql: "product", label: "product" },
+          value: REVENUE,
+          limit: 100,
+          categorical: true,
+          width: 12,
+          description: "Revenue per product, the best-selling first.",
+        }),
+      ],
+      [
+        rows({
+          name: "Sales · Recent orders",
+          table: t,
+          columns: [
+            "order_id",
+            "order_date",
+            "customer_name",
+            "region",
+            "product",
+            "quantity",
+            "revenue",
+          ],
+          orderBy: "order_date",
+          formats: { order_date: DATE, quantity: WHOLE, revenue: MONEY },
+          timestampFormat: DATE,
+          description: "Every order, the most recent first.",
+        }),
       ],
     ],
     filters: [
@@ -68,90 +137,176 @@ export interface TableShape {
   name: string;
   /** Column name -> Trino type, lineage columns excluded. */
   columns: Record<string, string>;
+  /** Every column's name, lineage columns included. */
+  allColumns: string[];
   hasRejects: boolean;
 }
 
-const isNumber = (type: string) =>
-  /^(bigint|integer|smallint|tinyint|double|real|decimal)/.test(type);
-const isTime = (type: string) => type === "date" || type.startsWith("timestamp");
-
-/** The automatic overview of any table: row count, a chart per column by its type, ingests. */
-export function overviewDashboard(table: TableShape): DashboardSpec {
-  const t = table.name;
-  const columns = Object.entries(table.columns);
-  const time = columns.find(([, type]) => isTime(type))?.[0];
-  const header = [bigNumber(`${t} · Rows`, t, COUNT_ROWS)];
-  if (table.hasRejects)
-    header.push(bigNumber(`${t} · Quarantined rows`, rejectsTable(t), COUNT_ROWS));
-  if (time) header.push(lineOverTime(`${t} · Rows by month (${time})`, t, time, COUNT_ROWS, 4));
-  const perColumn = columns
-    .filter(([name]) => name !== time)
-    .slice(0, 12)
-    .map(([name, type]) =>
-      isNumber(type)
-        ? histogram(`${t} · Distribution of ${name}`, t, name)
-        : topValues(`${t} · Top values of ${name}`, t, name, COUNT_ROWS),
-    );
-  const rows = [header];
-  for (let i = 0; i < perColumn.length; i += 2) rows.push(perColumn.slice(i, i + 2));
-  rows.push([
-    latestRows(
-      `${t} · Latest ingests`,
-      LEDGER,
-      ["file_path", "status", "rows_accepted", "rows_rejected", "finished_at"],
-      "finished_at",
-      10,
-      12,
-      `table_name = '${t.replace(/'/g, "''")}'`,
-    ),
-  ]);
-  return { slug: `table-${t.replace(/_/g, "-")}`, title: `Table: ${t}`, rows, filters: [] };
+/** A table's rows and its columns' statistics (column-kinds.ts statsQuery). */
+export interface TableProfile {
+  rows: number;
+  stats: Record<string, ColumnStats>;
 }
 
-/** Loads, their outcomes and the quarantine, over the ledger and every rejects table. */
-export function dataQualityDashboard(rejectTables: string[]): DashboardSpec {
+const OVERVIEW_SLUG = "table-";
+export const overviewSlug = (table: string) => `${OVERVIEW_SLUG}${table.replace(/_/g, "-")}`;
+/** The table an automatic dashboard's slug is of, or undefined for another dashboard. */
+export const tableOfOverview = (slug: string): string | undefined =>
+  slug.startsWith(OVERVIEW_SLUG) ? slug.slice(OVERVIEW_SLUG.length).replace(/-/g, "_") : undefined;
+export const overviewChartPrefix = (table: string) => `${table} · `;
+
+/** Days between two times as Trino prints them (a date, or a timestamp with a zone). */
+function spanDays(min: string, max: string): number {
+  const at = (t: string) => Date.parse(`${t.slice(0, 19).replace(" ", "T")}Z`);
+  return (at(max) - at(min)) / 86_400_000;
+}
+
+/** The chart for one column, by what it means; undefined when there is nothing to draw. */
+function columnChart(
+  t: string,
+  name: string,
+  type: string,
+  stats: ColumnStats,
+  rowCount: number,
+): ChartSpec | undefined {
+  const c = quoteIdentifier(name);
+  const prefix = overviewChartPrefix(t);
+  const kind = columnKind(name, type, stats, rowCount);
+  const distinct = (what: string) =>
+    bigNumber({
+      name: `${prefix}Distinct ${name}`,
+      table: t,
+      value: metric(`approx_distinct(${c})`, `Distinct ${name}`),
+      format: SHORT,
+      width: 3,
+      description: `How many different values ${name} has (${what}; approximate, within about 2%).`,
+    });
+  switch (kind) {
+    case "identifier":
+      return distinct("an identifier: counted, not charted");
+    case "text":
+      return distinct(`text with more than ${MAX_CATEGORIES} values`);
+    case "category":
+    case "boolean":
+      return kind === "boolean" || stats.distinct <= 4
+        ? pie({
+            name: `${prefix}Share of ${name}`,
+            table: t,
+            column: name,
+            value: COUNT_ROWS,
+            limit: MAX_CATEGORIES * 2,
+            width: 6,
+            description: `Each value's share of the rows (${name}).`,
+          })
+        : bars({
+            name: `${prefix}Rows by ${name}`,
+            table: t,
+            axis: { sql: c, label: name },
+            value: COUNT_ROWS,
+            limit: MAX_CATEGORIES * 2,
+            categorical: true,
+            description: `Rows per value of ${name}, the most frequent first.`,
+          });
+    case "measure": {
+      if (typeof stats.min !== "number" || typeof stats.max !== "number") return undefined;
+      if (stats.distinct <= MAX_CATEGORIES) {
+        return bars({
+          name: `${prefix}Rows by ${name}`,
+          table: t,
+          axis: { sql: c, label: name },
+          value: COUNT_ROWS,
+          limit: MAX_CATEGORIES * 2,
+          description: `Rows per value of ${name}.`,
+        });
+      }
+      const width = bucketWidth(stats.min, stats.max, isInteger(type));
+      // Rounded to the width's decimals: binary fractions would show as 0.30000000000000004.
+      const decimals = Math.max(0, -Math.floor(Math.log10(width)));
+      const shown = isInteger(type) ? "" : ` (${decimals} decimals)`;
+      return bars({
+        name: `${prefix}Distribution of ${name}`,
+        table: t,
+        axis: {
+          sql: `round(floor(${c} / ${width}) * ${width}, ${decimals})`,
+          label: `${name} from`,
+        },
+        value: COUNT_ROWS,
+        limit: Math.ceil((stats.max - stats.min) / width) + 2,
+        description: `Rows per range of ${name}, each ${width.toLocaleString("en")} wide, labelled by its lower end${shown}.`,
+      });
+    }
+    case "time": {
+      if (typeof stats.min !== "string" || typeof stats.max !== "string") return undefined;
+      const { grain, word } = timeGrain(spanDays(stats.min, stats.max));
+      return bars({
+        name: `${prefix}Rows by ${word} of ${name}`,
+        table: t,
+        axis: { sql: c, label: name, grain },
+        value: COUNT_ROWS,
+        limit: 10_000,
+        description: `Rows per ${word} of ${name}, from ${stats.min.slice(0, 10)} to ${stats.max.slice(0, 10)}.`,
+      });
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The automatic overview of any table: its rows, a chart per column by meaning, its loads. */
+export function overviewDashboard(table: TableShape, profile: TableProfile): DashboardSpec {
+  const t = table.name;
+  const prefix = overviewChartPrefix(t);
+  const header = [
+    bigNumber({
+      name: `${prefix}Rows`,
+      table: t,
+      value: COUNT_ROWS,
+      format: WHOLE,
+      width: 3,
+      description: "Rows in the table now.",
+    }),
+  ];
+  if (table.hasRejects) {
+    header.push(
+      bigNumber({
+        name: `${prefix}Quarantined rows`,
+        table: rejectsTable(t),
+        value: COUNT_ROWS,
+        format: WHOLE,
+        width: 3,
+        description: `Rows of its files left out for a bad value (${rejectsTable(t)}; Data quality says why).`,
+      }),
+    );
+  }
+  const charts: ChartSpec[] = [];
+  for (const [name, type] of Object.entries(table.columns).slice(0, 16)) {
+    const stats = profile.stats[name];
+    const chart = stats && columnChart(t, name, type, stats, profile.rows);
+    if (chart) charts.push(chart);
+  }
+  // The numbers go up beside the row count, four to a row; the charts two to a row.
+  const numbers = [...header, ...charts.filter((c) => c.vizType === "big_number_total")];
+  const wide = charts.filter((c) => c.vizType !== "big_number_total");
+  const grid: ChartSpec[][] = [];
+  for (let i = 0; i < numbers.length; i += 4) grid.push(numbers.slice(i, i + 4));
+  for (let i = 0; i < wide.length; i += 2) grid.push(wide.slice(i, i + 2));
+  grid.push([
+    rows({
+      name: `${prefix}Latest loads`,
+      table: LEDGER_TABLE,
+      columns: ["file_path", "status", "rows_accepted", "rows_rejected", "finished_at", "message"],
+      orderBy: "finished_at",
+      where: `table_name = '${t.replaceAll("'", "''")}'`,
+      formats: { rows_accepted: WHOLE, rows_rejected: WHOLE },
+      pageLength: 10,
+      description: "Each load of a file into this table, the latest first.",
+    }),
+  ]);
   return {
-    slug: "data-quality",
-    title: "Data quality",
-    rows: [
-      [
-        bigNumber("Quality · Loads", LEDGER, COUNT_ROWS, "finished_at"),
-        bigNumber(
-          "Quality · Rows quarantined",
-          LEDGER,
-          metric("SUM(rows_rejected)", "Rows quarantined"),
-          "finished_at",
-        ),
-        bigNumber(
-          "Quality · Files that failed",
-          LEDGER,
-          metric("COUNT(*) FILTER (WHERE status <> 'loaded')", "Failed loads"),
-          "finished_at",
-        ),
-      ],
-      [topValues("Quality · Loads by status", LEDGER, "status", COUNT_ROWS, 10, undefined, 12)],
-      [
-        latestRows(
-          "Quality · Latest loads",
-          LEDGER,
-          [
-            "file_path",
-            "table_name",
-            "status",
-            "data_rows",
-            "rows_accepted",
-            "rows_rejected",
-            "finished_at",
-            "message",
-          ],
-          "finished_at",
-          50,
-        ),
-      ],
-      ...rejectTables.map((r) => [
-        latestRows(`Quality · ${r}`, r, [SOURCE_FILE, "line", "reason", "raw"], INGESTED_AT, 50),
-      ]),
-    ],
-    filters: [{ id: "NATIVE_FILTER-quality-date", name: "Finished", kind: "filter_time" }],
+    slug: overviewSlug(t),
+    title: `Table: ${t}`,
+    chartPrefix: prefix,
+    rows: grid,
+    filters: [],
   };
 }

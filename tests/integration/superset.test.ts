@@ -8,6 +8,7 @@ import { projectRoot } from "../../src/config/paths.ts";
 import { checkChromium, installDebianPackages } from "../../src/install/prerequisites.ts";
 import { SupersetClient } from "../../src/superset/client.ts";
 import { DATABASE_NAME } from "../../src/superset/provision.ts";
+import { FILE_STATUS, QUARANTINE, TABLE_HEALTH } from "../../src/superset/quality.ts";
 import { TestStack } from "./harness.ts";
 
 const stack = new TestStack();
@@ -57,9 +58,12 @@ async function loggedIn(): Promise<Page> {
   return page;
 }
 
-/** Waits until every chart of the open dashboard shows data: a number, a canvas or table rows. */
+/**
+ * Waits until every chart of the open dashboard shows data (a number, a canvas or table
+ * rows) with no error and no warning (Superset's "row limit reached" icon, say).
+ */
 async function allChartsRendered(page: Page, expected: number): Promise<void> {
-  const charts = page.getByTestId("dashboard-component-chart-holder");
+  const charts = page.getByTestId("chart-grid-component");
   await expect.poll(() => charts.count(), { timeout: 120_000 }).toBe(expected);
   for (const chart of await charts.all()) {
     const rendered = chart.locator(".header-line, canvas, svg, table tbody tr").first();
@@ -67,6 +71,7 @@ async function allChartsRendered(page: Page, expected: number): Promise<void> {
     const errors = chart.locator(".alert-danger, [data-test='error-message'], [role='alert']");
     expect(await errors.count()).toBe(0);
   }
+  expect(await page.locator("[aria-label='warning']").count()).toBe(0);
 }
 
 beforeAll(async () => {
@@ -102,7 +107,10 @@ describe("Superset dashboards", () => {
       ([t]) => t,
     );
     expect(tables).toContain("sales_sample");
-    expect(datasets.map((d) => d.table_name).sort()).toEqual([...tables].sort());
+    // A dataset per table, and the Data quality dashboard's three (SQL) datasets.
+    expect(datasets.map((d) => d.table_name).sort()).toEqual(
+      [...tables, FILE_STATUS, QUARANTINE, TABLE_HEALTH].sort(),
+    );
 
     const dashboards = await superset.list<{ slug: string }>("dashboard", ["id", "slug"]);
     const slugs = dashboards.map((d) => d.slug).sort();
@@ -135,7 +143,7 @@ describe("Superset dashboards", () => {
     await page.goto(`${superset.baseUrl}/superset/dashboard/sales/`);
     await allChartsRendered(page, 7);
     const revenue = page
-      .getByTestId("dashboard-component-chart-holder")
+      .getByTestId("chart-grid-component")
       .filter({ hasText: "Sales · Revenue" })
       .first()
       .locator(".header-line");
@@ -195,7 +203,7 @@ describe("Superset dashboards", () => {
     const page = await loggedIn();
     await page.goto(`${superset.baseUrl}/superset/dashboard/table-visits/`);
     const rows = page
-      .getByTestId("dashboard-component-chart-holder")
+      .getByTestId("chart-grid-component")
       .filter({ hasText: "visits · Rows" })
       .first()
       .locator(".header-line");
