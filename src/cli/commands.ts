@@ -25,6 +25,8 @@ export interface CommandOptions {
   json?: boolean;
   yes?: boolean;
   lines?: string;
+  export?: string;
+  overwrite?: boolean;
   args: string[];
 }
 
@@ -98,13 +100,23 @@ async function landRawZoneAndProvision(s: Settings, mode: "native" | "docker"): 
   await provisionWithProgress(s, mode);
 }
 
-async function provisionWithProgress(s: Settings, mode: "native" | "docker"): Promise<void> {
-  if (mode === "docker" && s.view === "host") return (await dockerRuntime()).provisionInNetwork(s);
+async function provisionWithProgress(
+  s: Settings,
+  mode: "native" | "docker",
+  overwrite = false,
+): Promise<void> {
+  if (mode === "docker" && s.view === "host") {
+    return (await dockerRuntime()).provisionInNetwork(s, overwrite ? ["--overwrite"] : []);
+  }
   const { provisionDashboards } = await import("../superset/provision.ts");
   const done = reporter.step("Provisioning Superset datasets and dashboards");
-  const result = await provisionDashboards(s, mode);
+  const result = await provisionDashboards(s, mode, overwrite, (line) =>
+    reporter.info(`  ${line}`),
+  );
+  const total = Object.keys(result.dashboards).length;
+  const unchanged = total - result.written.length;
   done(
-    `${Object.keys(result.datasets).length} datasets, ${Object.keys(result.dashboards).length} dashboards`,
+    `${result.written.length} of ${total} dashboards written, ${unchanged} up to date${result.removed.length > 0 ? `, ${result.removed.length} dropped table(s) removed` : ""}`,
   );
 }
 
@@ -199,8 +211,15 @@ export const commands: Record<string, Command> = {
 
   async dashboards(options) {
     const s = loadSettings();
-    // Run on the host in docker mode too: Superset then reaches Trino inside the network.
-    await provisionWithProgress(s, existingMode(s, options));
+    if (options.export !== undefined) {
+      const { exportCurated } = await import("../superset/provision.ts");
+      const dir = resolve(options.export);
+      const done = reporter.step(`Exporting the curated dashboards into ${dir}`);
+      const slugs = await exportCurated(s, dir);
+      done(slugs.map((slug) => join(dir, slug)).join(", "));
+      return 0;
+    }
+    await provisionWithProgress(s, existingMode(s, options), options.overwrite === true);
     return 0;
   },
 

@@ -17,7 +17,8 @@ Commands:
   logs <service> [-n N]    the last N lines (default 50) of a service's log
   ingest FILE...           load CSV files now through Airflow, following each file's task
   ingest --direct FILE...  the same load without Airflow (debugging, benchmarks)
-  dashboards               create or update Superset's datasets and dashboards (idempotent)
+  dashboards [--overwrite] create or update Superset's datasets and dashboards (only what changed)
+  dashboards --export DIR  write the curated dashboards as Superset asset bundles into DIR
   sql "STATEMENT"          run one SQL statement on Trino (catalog iceberg, schema lakehouse)
   install [--docker]       download and build what native mode runs, or docker mode's images (idempotent)
   doctor                   check ports, memory, disk and tool versions, with fixes
@@ -42,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
       json: { type: "boolean" },
       yes: { type: "boolean", short: "y" },
       lines: { type: "string", short: "n" },
+      export: { type: "string" },
+      overwrite: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });

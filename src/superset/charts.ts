@@ -24,7 +24,6 @@ export const COUNT_ROWS = metric("COUNT(*)", "Rows");
 /** d3 formats: whole numbers with thousands separators; short (12.3k) for big values. */
 export const WHOLE = ",d";
 export const SHORT = ".3~s";
-export const MONEY = ",.2f";
 export const DATE = "%Y-%m-%d";
 
 export interface ChartSpec {
@@ -43,15 +42,6 @@ export interface ChartSpec {
   query: Record<string, unknown>;
 }
 
-export interface NativeFilterSpec {
-  id: string;
-  name: string;
-  kind: "filter_select" | "filter_time";
-  /** For filter_select: the table and column whose values are offered. */
-  table?: string;
-  column?: string;
-}
-
 export interface DashboardSpec {
   slug: string;
   title: string;
@@ -60,7 +50,6 @@ export interface DashboardSpec {
   chartPrefix: string;
   /** Rows of the grid, top to bottom; each row's widths add up to at most 12. */
   rows: ChartSpec[][];
-  filters: NativeFilterSpec[];
 }
 
 interface Base {
@@ -199,42 +188,6 @@ export function pie(spec: Base & { column: string; value: SqlMetric; limit: numb
   };
 }
 
-/** `value` per group of `columns`, as a table, the biggest first, paged by the server. */
-export function groupTable(
-  spec: Base & { columns: string[]; value: SqlMetric; format?: string; pageLength?: number },
-): ChartSpec {
-  const pageLength = spec.pageLength ?? 20;
-  return {
-    name: spec.name,
-    description: spec.description,
-    table: spec.table,
-    vizType: "table",
-    width: spec.width ?? 6,
-    query: {
-      columns: spec.columns,
-      metrics: [spec.value],
-      orderby: [[spec.value, false]],
-      row_limit: pageLength,
-    },
-    params: {
-      query_mode: "aggregate",
-      groupby: spec.columns,
-      metrics: [spec.value],
-      timeseries_limit_metric: spec.value,
-      order_desc: true,
-      server_pagination: true,
-      server_page_length: pageLength,
-      page_length: pageLength,
-      row_limit: 100_000,
-      show_cell_bars: false,
-      include_search: false,
-      column_config: { [spec.value.label]: { d3NumberFormat: spec.format ?? WHOLE } },
-      adhoc_filters: [],
-      time_range: "No filter",
-    },
-  };
-}
-
 /**
  * Rows as they are, ordered by `orderBy`, paged by the server so that every row can be
  * browsed without a row limit cutting the list.
@@ -247,8 +200,6 @@ export function rows(
     where?: string;
     /** Per column: a d3 number format, or a d3 time format for dates. */
     formats?: Record<string, string>;
-    /** How dates and timestamps show (d3 time format); to the second by default. */
-    timestampFormat?: string;
     pageLength?: number;
   },
 ): ChartSpec {
@@ -266,7 +217,9 @@ export function rows(
     vizType: "table",
     width: spec.width ?? 12,
     query: {
-      columns: spec.columns,
+      // Without metrics the chart-data API groups by its columns, so the order needs its
+      // column there (the dashboard itself shows only `columns`).
+      columns: spec.columns.includes(spec.orderBy) ? spec.columns : [...spec.columns, spec.orderBy],
       orderby: [[spec.orderBy, !descending]],
       row_limit: spec.pageLength ?? 20,
       extras: { where: spec.where ?? "" },
@@ -285,7 +238,7 @@ export function rows(
       adhoc_filters: spec.where
         ? [{ expressionType: "SQL", clause: "WHERE", sqlExpression: spec.where }]
         : [],
-      table_timestamp_format: spec.timestampFormat ?? "%Y-%m-%d %H:%M:%S",
+      table_timestamp_format: "%Y-%m-%d %H:%M:%S",
       time_range: "No filter",
     },
   };

@@ -41,7 +41,7 @@ export class SupersetClient {
     return { token, cookie, csrf: ((await csrf.json()) as { result: string }).result };
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async send(method: string, path: string, body?: string | FormData): Promise<Response> {
     this.auth ??= await this.login();
     const auth = this.auth;
     const send = () =>
@@ -52,9 +52,10 @@ export class SupersetClient {
           "X-CSRFToken": auth.csrf,
           Cookie: auth.cookie,
           Referer: this.baseUrl,
-          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+          // A form sets its own multipart type and boundary.
+          ...(typeof body === "string" ? { "Content-Type": "application/json" } : {}),
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body,
         signal: AbortSignal.timeout(120_000),
       });
     // A kept-alive connection the server closed just as it was reused fails before the
@@ -63,21 +64,48 @@ export class SupersetClient {
       if (error.name === "TimeoutError") throw error;
       return send();
     });
-    const text = await response.text();
     if (!response.ok) {
+      const text = await response.text();
       throw new SupersetApiError(
         `Superset API ${method} ${path}: HTTP ${response.status}: ${text.slice(0, 800)}`,
       );
     }
+    return response;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.send(
+      method,
+      path,
+      body === undefined ? undefined : JSON.stringify(body),
+    );
+    const text = await response.text();
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  /** Every object of a kind (`database`, `dataset`, `chart`, `dashboard`), all pages. */
-  async list<T>(kind: string, columns: string[]): Promise<T[]> {
+  /** A multipart form (a file import). */
+  async upload(path: string, form: FormData): Promise<void> {
+    await (await this.send("POST", path, form)).text();
+  }
+
+  /** A file (an export). */
+  async download(path: string): Promise<Uint8Array> {
+    return new Uint8Array(await (await this.send("GET", path)).arrayBuffer());
+  }
+
+  /**
+   * Every object of a kind (`database`, `dataset`, `chart`, `dashboard`), all pages; with
+   * `startsWith`, only those whose column starts with the text.
+   */
+  async list<T>(kind: string, columns: string[], startsWith?: [string, string]): Promise<T[]> {
     const all: T[] = [];
+    // Rison, Superset's query syntax: a string is quoted, ' and ! escaped with !.
+    const rison = (text: string) => `'${text.replace(/[!']/g, (c) => `!${c}`)}'`;
+    const filter = startsWith
+      ? `,filters:!((col:${startsWith[0]},opr:sw,value:${rison(startsWith[1])}))`
+      : "";
     for (let page = 0; ; page++) {
-      // Rison, Superset's query syntax; only constant names go into it.
-      const q = `(columns:!(${columns.join(",")}),page:${page},page_size:100)`;
+      const q = `(columns:!(${columns.join(",")})${filter},page:${page},page_size:100)`;
       const result = await this.request<{ result: T[]; count: number }>(
         "GET",
         `/api/v1/${kind}/?q=${encodeURIComponent(q)}`,

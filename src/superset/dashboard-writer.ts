@@ -1,6 +1,6 @@
 /**
- * Writes a dashboard spec into Superset: its charts (found again by name), its layout and
- * its native filters; removes what provisioning made and no longer wants.
+ * Writes a dashboard spec into Superset: its charts (found again by name) and its layout;
+ * removes what provisioning made and no longer wants.
  */
 import type { ChartSpec, DashboardSpec } from "./charts.ts";
 import type { SupersetClient } from "./client.ts";
@@ -22,6 +22,8 @@ export interface Chart {
 export interface Dashboard {
   id: number;
   slug: string | null;
+  uuid?: string;
+  changed_on_utc?: string;
 }
 
 async function ensureChart(
@@ -142,37 +144,13 @@ export async function ensureDashboard(
     meta: { width: 12, height: 8 + 4 * shown.length, code: aboutNote(shown) },
   };
   layout.GRID_ID = { type: "GRID", id: "GRID_ID", children: rowIds, parents: ["ROOT_ID"] };
-  const filters = spec.filters.map((f) => ({
-    id: f.id,
-    name: f.name,
-    filterType: f.kind,
-    type: "NATIVE_FILTER",
-    targets:
-      f.kind === "filter_select" && f.table && f.column
-        ? [{ datasetId: datasets[f.table], column: { name: f.column } }]
-        : [{}],
-    controlValues:
-      f.kind === "filter_select"
-        ? {
-            multiSelect: true,
-            enableEmptyFilter: false,
-            searchAllOptions: false,
-            inverseSelection: false,
-          }
-        : {},
-    defaultDataMask: { extraFormData: {}, filterState: {}, ownState: {} },
-    cascadeParentIds: [],
-    scope: { rootPath: ["ROOT_ID"], excluded: [] },
-    chartsInScope: chartIds,
-    description: "",
-  }));
   await superset.request("PUT", `/api/v1/dashboard/${id}`, {
     dashboard_title: spec.title,
     slug: spec.slug,
     published: true,
     position_json: JSON.stringify(layout),
     json_metadata: JSON.stringify({
-      native_filter_configuration: filters,
+      native_filter_configuration: [],
       refresh_frequency: 0,
       color_scheme: "supersetColors",
       cross_filters_enabled: true,

@@ -1,6 +1,7 @@
 /**
- * The Sales dashboard and every table's automatic one, as data (charts.ts). The automatic
- * dashboard picks each column's chart by what the column means (column-kinds.ts).
+ * Every table's automatic dashboard, as data (charts.ts): each column's chart is picked by
+ * what the column means (column-kinds.ts). The curated dashboards (Sales, Data quality) are
+ * asset bundles instead (bundles.ts).
  */
 import { quoteIdentifier } from "../clients/trino.ts";
 import { LEDGER_TABLE, rejectsTable } from "../pipeline/conventions.ts";
@@ -9,9 +10,7 @@ import {
   bigNumber,
   type ChartSpec,
   COUNT_ROWS,
-  DATE,
   type DashboardSpec,
-  MONEY,
   metric,
   pie,
   rows,
@@ -26,112 +25,6 @@ import {
   MAX_CATEGORIES,
   timeGrain,
 } from "./column-kinds.ts";
-
-export const SALES_TABLE = "sales_sample";
-
-const REVENUE = metric("SUM(revenue)", "Revenue");
-const ORDERS = metric("COUNT(DISTINCT order_id)", "Orders");
-const AVERAGE_ORDER = metric(
-  "SUM(revenue) / NULLIF(COUNT(DISTINCT order_id), 0)",
-  "Average order value",
-);
-
-/** The curated dashboard for the sample sales data. */
-export function salesDashboard(): DashboardSpec {
-  const t = SALES_TABLE;
-  const kpi = { table: t, timeColumn: "order_date" };
-  return {
-    slug: "sales",
-    title: "Sales",
-    chartPrefix: "Sales · ",
-    rows: [
-      [
-        bigNumber({
-          ...kpi,
-          name: "Sales · Revenue",
-          value: REVENUE,
-          format: MONEY,
-          description: "Revenue of every order, after discounts.",
-        }),
-        bigNumber({
-          ...kpi,
-          name: "Sales · Orders",
-          value: ORDERS,
-          format: WHOLE,
-          description: "Orders placed (distinct order ids).",
-        }),
-        bigNumber({
-          ...kpi,
-          name: "Sales · Average order value",
-          value: AVERAGE_ORDER,
-          format: MONEY,
-          description: "Revenue divided by the number of orders.",
-        }),
-      ],
-      [
-        bars({
-          name: "Sales · Revenue by month",
-          table: t,
-          axis: { sql: "order_date", label: "order_date", grain: "P1M" },
-          value: REVENUE,
-          limit: 1000,
-          line: true,
-          width: 8,
-          description: "Revenue per calendar month of the order date.",
-        }),
-        pie({
-          name: "Sales · Revenue by region",
-          table: t,
-          column: "region",
-          value: REVENUE,
-          limit: MAX_CATEGORIES,
-          description: "Each region's share of the revenue.",
-        }),
-      ],
-      [
-        bars({
-          name: "Sales · Revenue by product",
-          table: t,
-          axis: { sql: "product", label: "product" },
-          value: REVENUE,
-          limit: 100,
-          categorical: true,
-          width: 12,
-          description: "Revenue per product, the best-selling first.",
-        }),
-      ],
-      [
-        rows({
-          name: "Sales · Recent orders",
-          table: t,
-          columns: [
-            "order_id",
-            "order_date",
-            "customer_name",
-            "region",
-            "product",
-            "quantity",
-            "revenue",
-          ],
-          orderBy: "order_date",
-          formats: { order_date: DATE, quantity: WHOLE, revenue: MONEY },
-          timestampFormat: DATE,
-          description: "Every order, the most recent first.",
-        }),
-      ],
-    ],
-    filters: [
-      { id: "NATIVE_FILTER-sales-date", name: "Order date", kind: "filter_time" },
-      {
-        id: "NATIVE_FILTER-sales-region",
-        name: "Region",
-        kind: "filter_select",
-        table: t,
-        column: "region",
-      },
-    ],
-  };
-}
 
 export interface TableShape {
   name: string;
@@ -307,6 +200,5 @@ export function overviewDashboard(table: TableShape, profile: TableProfile): Das
     title: `Table: ${t}`,
     chartPrefix: prefix,
     rows: grid,
-    filters: [],
   };
 }

@@ -30,7 +30,12 @@ export async function ensureDatabase(superset: SupersetClient, trinoUri: string)
     await superset.list<{ id: number; database_name: string }>("database", ["id", "database_name"])
   ).find((d) => d.database_name === DATABASE_NAME);
   if (found) {
-    await superset.request("PUT", `/api/v1/database/${found.id}`, body);
+    const { result } = await superset.request<{ result: Record<string, unknown> }>(
+      "GET",
+      `/api/v1/database/${found.id}`,
+    );
+    const same = Object.entries(body).every(([key, value]) => result[key] === value);
+    if (!same) await superset.request("PUT", `/api/v1/database/${found.id}`, body);
     return found.id;
   }
   return (await superset.request<{ id: number }>("POST", "/api/v1/database/", body)).id;

@@ -1,6 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { trinoClient } from "../bootstrap/bootstrap.ts";
+import { UserError } from "../cli/user-error.ts";
+import { quoteIdentifier } from "../clients/trino.ts";
 import type { Settings } from "../config/settings.ts";
 import {
   isRejectsTable,
@@ -11,7 +13,15 @@ import {
 } from "../pipeline/conventions.ts";
 import { withLock } from "../runtime/lock.ts";
 import { supersetTrinoUri } from "../runtime/native/superset.ts";
-import type { DashboardSpec } from "./charts.ts";
+import {
+  type Bundle,
+  chartPrefix,
+  curatedBundles,
+  dashboardUuid,
+  datasetsOf,
+  exportDashboards,
+  importBundle,
+} from "./bundles.ts";
 import { SupersetClient } from "./client.ts";
 import { parseStats, statsQuery } from "./column-kinds.ts";
 import {
@@ -23,8 +33,7 @@ import {
 import {
   overviewChartPrefix,
   overviewDashboard,
-  SALES_TABLE,
-  salesDashboard,
+  overviewSlug,
   type TableShape,
   tableOfOverview,
 } from "./dashboards.ts";
@@ -35,7 +44,8 @@ import {
   ensureVirtualDataset,
   lakehouseDatasets,
 } from "./datasets.ts";
-import { dataQualityDashboard, fileStatus, quarantine, tableHealth } from "./quality.ts";
+import { fingerprint, loadState, saveState } from "./provision-state.ts";
+import { fileStatus, quarantine, tableHealth } from "./quality.ts";
 
 export { DATABASE_NAME } from "./datasets.ts";
 
@@ -45,6 +55,10 @@ export interface ProvisionResult {
   database: number;
   datasets: Record<string, number>;
   dashboards: Record<string, { id: number; url: string }>;
+  /** The dashboards written (slugs); the others were up to date. */
+  written: string[];
+  /** Curated dashboards changed in Superset, so left as they are. */
+  kept: string[];
   /** Tables that no longer exist whose dashboard or dataset was removed. */
   removed: string[];
 }
@@ -59,25 +73,42 @@ export interface ProvisionResult {
 export function provisionDashboards(
   s: Settings,
   mode: "native" | "docker" = "native",
+  overwrite = false,
+  progress: (line: string) => void = () => {},
 ): Promise<ProvisionResult> {
   const trinoUri = supersetTrinoUri(s, mode);
   // One at a time: Airflow's refresh step and a user's `lakehouse dashboards` may overlap,
   // and two provisioners would both create what neither found.
   mkdirSync(s.paths.state, { recursive: true });
-  return withLock(join(s.paths.state, "provision.lock"), () => provision(s, trinoUri));
+  return withLock(join(s.paths.state, "provision.lock"), () =>
+    provision(s, trinoUri, overwrite, progress),
+  );
 }
 
-async function provision(s: Settings, trinoUri: string): Promise<ProvisionResult> {
+async function provision(
+  s: Settings,
+  trinoUri: string,
+  overwrite: boolean,
+  progress: (line: string) => void,
+): Promise<ProvisionResult> {
   const superset = new SupersetClient(s);
   const database = await ensureDatabase(superset, trinoUri);
+  const stateFile = join(s.paths.state, "superset", "provisioned.json");
+  const state = loadState(stateFile, `${superset.baseUrl} ${database}`);
   const where = { database, catalog: s.trino.catalog, schema: s.trino.schema };
+  const trino = trinoClient(s);
   const tables = await lakehouseTables(s);
   const names = new Set(tables.map((t) => t.name));
+  const loads = names.has(LEDGER_TABLE) ? await loadsPerTable(s) : new Map<string, string>();
   const existing = await lakehouseDatasets(superset, database, s.trino.schema);
 
   const datasets: Record<string, number> = {};
   for (const table of tables) {
-    datasets[table.name] = await ensureTableDataset(superset, where, existing, table.name, true);
+    // Its columns are read again only when they changed (schema evolution).
+    const columns = fingerprint(table.allColumns, table.columns);
+    const known = state.datasets[table.name] === columns;
+    datasets[table.name] = await ensureTableDataset(superset, where, existing, table.name, !known);
+    state.datasets[table.name] = columns;
   }
   const virtual = [
     quarantine(
@@ -95,29 +126,173 @@ async function provision(s: Settings, trinoUri: string): Promise<ProvisionResult
   for (const dataset of virtual) {
     datasets[dataset.name] = await ensureVirtualDataset(superset, where, existing, dataset);
   }
+  for (const name of Object.keys(state.datasets)) if (!names.has(name)) delete state.datasets[name];
 
+  // Each dashboard with what it is made of: written (statistics read, a bundle imported)
+  // only when that changed.
+  const planned: Planned[] = [];
+  const virtualNames = new Set(virtual.map((v) => v.name));
+  const dashboardList = () =>
+    superset.list<Dashboard>("dashboard", ["id", "slug", "uuid", "changed_on_utc"]);
+  const dashboards = await dashboardList();
+  for (const bundle of curatedBundles()) {
+    // Importable once its tables exist (Sales needs sales_sample; Data quality, the ledger).
+    const needs = datasetsOf(bundle);
+    if (
+      !needs.tables.every((t) => names.has(t)) ||
+      !needs.virtual.every((v) => virtualNames.has(v))
+    )
+      continue;
+    const inputs = [bundle.digest, ...needs.tables.map((t) => datasets[t])];
+    const write = async () => {
+      await replaceLegacy(superset, bundle, dashboards);
+      const uuids = await lakehouseDatasetUuids(superset, existing);
+      await importBundle(superset, bundle, {
+        trinoUri,
+        schema: s.trino.schema,
+        database: { id: database, uuid: await databaseUuid(superset, database) },
+        datasets: uuids,
+        virtual,
+      });
+      const imported = (await dashboardList()).find((d) => d.uuid === dashboardUuid(bundle));
+      if (!imported) throw new Error(`importing ${bundle.slug} made no dashboard`);
+      return imported.id;
+    };
+    planned.push({ slug: bundle.slug, curated: true, inputs, write });
+  }
   const isData = (t: TableShape) => t.name !== LEDGER_TABLE && !isRejectsTable(t.name);
-  const specs: DashboardSpec[] = [];
-  if (names.has(SALES_TABLE)) specs.push(salesDashboard());
-  if (names.has(LEDGER_TABLE)) specs.push(dataQualityDashboard());
-  const trino = trinoClient(s);
   for (const table of tables.filter(isData)) {
-    const { rows } = await trino.query(statsQuery(table.name, table.columns));
-    specs.push(overviewDashboard(table, parseStats(table.columns, rows[0] ?? [])));
+    const rejects = rejectsTable(table.name);
+    const inputs = [table, loads.get(table.name), datasets[table.name], datasets[rejects]];
+    const write = async () => {
+      const { rows } = await trino.query(statsQuery(table.name, table.columns));
+      const spec = overviewDashboard(table, parseStats(table.columns, rows[0] ?? []));
+      // Only its own charts: with a hundred tables, listing every chart is most of the time.
+      const charts = await superset.list<Chart>(
+        "chart",
+        ["id", "slice_name"],
+        ["slice_name", spec.chartPrefix],
+      );
+      return ensureDashboard(superset, spec, datasets, charts, dashboards);
+    };
+    planned.push({ slug: overviewSlug(table.name), curated: false, inputs, write });
   }
 
-  const charts = await superset.list<Chart>("chart", ["id", "slice_name"]);
-  const dashboards = await superset.list<Dashboard>("dashboard", ["id", "slug"]);
-  const result: ProvisionResult = { database, datasets, dashboards: {}, removed: [] };
-  for (const spec of specs) {
-    const id = await ensureDashboard(superset, spec, datasets, charts, dashboards);
-    result.dashboards[spec.slug] = {
+  const result: ProvisionResult = {
+    database,
+    datasets,
+    dashboards: {},
+    written: [],
+    kept: [],
+    removed: [],
+  };
+  for (const plan of planned) {
+    const print = fingerprint(plan.slug, plan.inputs);
+    const written = state.dashboards[plan.slug];
+    const current = dashboards.find((d) => d.slug === plan.slug);
+    const same = current !== undefined && current.id === written?.id;
+    const edited = same && current.changed_on_utc !== written?.changedOn;
+    let id = current?.id ?? 0;
+    if (plan.curated && edited && !overwrite) {
+      // A curated dashboard changed in Superset is someone's work: kept, never overwritten.
+      result.kept.push(plan.slug);
+      progress(
+        `kept ${plan.slug}: changed in Superset since it was provisioned (--export DIR saves it, --overwrite replaces it)`,
+      );
+    } else if (!same || edited || written?.fingerprint !== print || overwrite) {
+      id = await plan.write();
+      // Its changed_on is read below, once every dashboard is written.
+      state.dashboards[plan.slug] = { id, fingerprint: print, changedOn: "" };
+      result.written.push(plan.slug);
+      progress(`${current ? "updated" : "created"} ${plan.slug}`);
+    }
+    result.dashboards[plan.slug] = {
       id,
-      url: `${superset.baseUrl}/superset/dashboard/${spec.slug}/`,
+      url: `${superset.baseUrl}/superset/dashboard/${plan.slug}/`,
     };
   }
-  result.removed = await removeDropped(superset, names, existing, dashboards, specs);
+  if (result.written.length > 0) {
+    const after = await dashboardList();
+    for (const slug of result.written) {
+      const written = state.dashboards[slug];
+      const now = after.find((d) => d.slug === slug);
+      if (written && now?.changed_on_utc) written.changedOn = now.changed_on_utc;
+    }
+  }
+  const wanted = new Set(planned.map((p) => p.slug));
+  result.removed = await removeDropped(superset, names, existing, dashboards, wanted);
+  for (const table of result.removed) progress(`removed the dashboard and dataset of ${table}`);
+  for (const slug of Object.keys(state.dashboards)) {
+    if (!wanted.has(slug)) delete state.dashboards[slug];
+  }
+  saveState(stateFile, state);
   return result;
+}
+
+interface Planned {
+  slug: string;
+  /** From a bundle in the repository: edited in Superset, it is kept. */
+  curated: boolean;
+  /** What the dashboard is made of: when they change, it is written again. */
+  inputs: unknown[];
+  /** Writes it; returns its id. */
+  write: () => Promise<number>;
+}
+
+/**
+ * A curated dashboard made before its bundle existed (by the API, another UUID) holds the
+ * slug the import needs: it goes, with the charts made for it.
+ */
+async function replaceLegacy(
+  superset: SupersetClient,
+  bundle: Bundle,
+  dashboards: Dashboard[],
+): Promise<void> {
+  const legacy = dashboards.find((d) => d.slug === bundle.slug && d.uuid !== dashboardUuid(bundle));
+  if (legacy) await removeDashboard(superset, legacy, chartPrefix(bundle));
+}
+
+async function databaseUuid(superset: SupersetClient, id: number): Promise<string> {
+  const { result } = await superset.request<{ result: { uuid: string } }>(
+    "GET",
+    `/api/v1/database/${id}`,
+  );
+  return result.uuid;
+}
+
+async function lakehouseDatasetUuids(
+  superset: SupersetClient,
+  existing: Dataset[],
+): Promise<(Dataset & { uuid: string })[]> {
+  const all = await superset.list<{ id: number; uuid: string }>("dataset", ["id", "uuid"]);
+  return existing.flatMap((d) => {
+    const uuid = all.find((a) => a.id === d.id)?.uuid;
+    return uuid ? [{ ...d, uuid }] : [];
+  });
+}
+
+/** Exports the curated dashboards as they are in Superset now; returns their slugs. */
+export async function exportCurated(s: Settings, dir: string): Promise<string[]> {
+  const superset = new SupersetClient(s);
+  const slugs = new Set(curatedBundles().map((b) => b.slug));
+  const dashboards = (await superset.list<Dashboard>("dashboard", ["id", "slug"])).flatMap((d) =>
+    d.slug && slugs.has(d.slug) ? [{ id: d.id, slug: d.slug }] : [],
+  );
+  if (dashboards.length === 0) {
+    throw new UserError(
+      "Superset has none of the curated dashboards yet: run ./lakehouse dashboards first.",
+    );
+  }
+  await exportDashboards(superset, dashboards, dir);
+  return dashboards.map((d) => d.slug);
+}
+
+/** Per table, what its loads were (how many, the last): a new load may change its charts. */
+async function loadsPerTable(s: Settings): Promise<Map<string, string>> {
+  const { rows } = await trinoClient(s).query<[string, number, string]>(
+    `SELECT table_name, count(*), CAST(max(finished_at) AS varchar) FROM ${quoteIdentifier(LEDGER_TABLE)} GROUP BY table_name`,
+  );
+  return new Map(rows.map(([table, count, last]) => [table, `${count} ${last}`]));
 }
 
 /**
@@ -130,9 +305,8 @@ async function removeDropped(
   tables: Set<string>,
   datasets: Dataset[],
   dashboards: Dashboard[],
-  specs: DashboardSpec[],
+  wanted: Set<string>,
 ): Promise<string[]> {
-  const wanted = new Set(specs.map((spec) => spec.slug));
   const removed = new Set<string>();
   for (const dashboard of dashboards) {
     const table = dashboard.slug ? tableOfOverview(dashboard.slug) : undefined;

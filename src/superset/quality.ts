@@ -1,8 +1,9 @@
 /**
- * The Data quality dashboard: what state every file is in now, what to fix, which rows are
- * in quarantine and why, and how healthy each table's files are. It reads three virtual
- * datasets (SQL over the ledger, the rejects tables and Iceberg's metadata tables), written
- * here so that one Trino query answers each chart.
+ * The SQL datasets of the Data quality dashboard (its charts: the asset bundle in
+ * services/superset/assets/data-quality/): what state every file is in now, which rows are
+ * in quarantine and why, and how healthy each table's files are, over the ledger, the
+ * rejects tables and Iceberg's metadata tables. Their SQL lists the tables, so it is
+ * written here and brought up to date on every provisioning.
  */
 import { quoteIdentifier } from "../clients/trino.ts";
 import {
@@ -12,16 +13,6 @@ import {
   SMALL_FILE_MB,
   SOURCE_FILE,
 } from "../pipeline/conventions.ts";
-import {
-  bigNumber,
-  COUNT_ROWS,
-  type DashboardSpec,
-  groupTable,
-  metric,
-  rows,
-  type SqlMetric,
-  WHOLE,
-} from "./charts.ts";
 
 /** A Superset dataset defined by a query rather than a table. */
 export interface VirtualDataset {
@@ -123,108 +114,5 @@ export function tableHealth(tables: string[]): VirtualDataset {
       selects.length > 0
         ? selects.join("\nUNION ALL\n")
         : "SELECT CAST(NULL AS varchar) AS table_name, 0 AS data_files, 0 AS small_files, 0 AS snapshots, CAST(NULL AS timestamp(6) with time zone) AS last_compaction, CAST(NULL AS timestamp(6) with time zone) AS oldest_snapshot WHERE false",
-  };
-}
-
-const NEEDS_FIX = "needs_fix";
-
-/** The dashboard over the three datasets. */
-export function dataQualityDashboard(): DashboardSpec {
-  const kpi = (name: string, value: SqlMetric, description: string) =>
-    bigNumber({ name, table: FILE_STATUS, value, format: WHOLE, description });
-  return {
-    slug: "data-quality",
-    title: "Data quality",
-    chartPrefix: "Quality · ",
-    rows: [
-      [
-        kpi(
-          "Quality · Files loaded",
-          metric(
-            `COUNT(*) FILTER (WHERE status = ${literal(LEDGER_STATUS.loaded)})`,
-            "Files loaded",
-          ),
-          "Files whose latest load succeeded.",
-        ),
-        kpi(
-          "Quality · Files to fix",
-          metric(`COUNT(*) FILTER (WHERE ${NEEDS_FIX})`, "Files to fix"),
-          "Files whose latest load failed or was rejected: listed below, with the fix.",
-        ),
-        kpi(
-          "Quality · Rows quarantined",
-          metric("COALESCE(SUM(rows_rejected), 0)", "Rows quarantined"),
-          "Rows the files' latest loads left out of their tables for a bad value.",
-        ),
-      ],
-      [
-        rows({
-          name: "Quality · Files that need a fix",
-          table: FILE_STATUS,
-          columns: ["file_path", "table_name", "status", "finished_at", "message"],
-          orderBy: "finished_at",
-          where: NEEDS_FIX,
-          description:
-            "Each file whose latest load did not succeed: what went wrong and how to fix it.",
-        }),
-      ],
-      [
-        groupTable({
-          name: "Quality · Quarantined rows by problem",
-          table: QUARANTINE,
-          columns: ["table_name", "column_name", "problem"],
-          value: COUNT_ROWS,
-          width: 12,
-          description: "Rejected rows grouped by table, column and problem (the value left out).",
-        }),
-      ],
-      [
-        rows({
-          name: "Quality · Quarantined rows",
-          table: QUARANTINE,
-          columns: ["table_name", "file_path", "line", "column_name", "value", "reason", "raw"],
-          orderBy: "quarantined_at",
-          formats: { line: WHOLE },
-          description: "The rejected rows themselves, newest first: file, line, value and why.",
-        }),
-      ],
-      [
-        rows({
-          name: "Quality · Every file",
-          table: FILE_STATUS,
-          columns: [
-            "file_path",
-            "table_name",
-            "status",
-            "data_rows",
-            "rows_accepted",
-            "rows_rejected",
-            "finished_at",
-          ],
-          orderBy: "finished_at",
-          formats: { data_rows: WHOLE, rows_accepted: WHOLE, rows_rejected: WHOLE },
-          description: "Every file and its latest load: rows read, loaded and quarantined.",
-        }),
-      ],
-      [
-        rows({
-          name: "Quality · Table health",
-          table: TABLE_HEALTH,
-          columns: [
-            "table_name",
-            "data_files",
-            "small_files",
-            "snapshots",
-            "last_compaction",
-            "oldest_snapshot",
-          ],
-          orderBy: "table_name",
-          descending: false,
-          formats: { data_files: WHOLE, small_files: WHOLE, snapshots: WHOLE },
-          description: `Per table: data files, those under ${SMALL_FILE_MB} MiB (compacted by the daily maintenance), snapshots, the last compaction and the oldest snapshot kept.`,
-        }),
-      ],
-    ],
-    filters: [],
   };
 }

@@ -11,6 +11,7 @@ import { projectRoot } from "../../src/config/paths.ts";
 import type { ServiceStatus } from "../../src/runtime/runtime.ts";
 import { httpUrl } from "../../src/services/addresses.ts";
 import { CATALOGUE } from "../../src/services/catalogue.ts";
+import { curatedBundles, dashboardUuid } from "../../src/superset/bundles.ts";
 import { SupersetClient } from "../../src/superset/client.ts";
 import { FAULT_OUTCOME_HEADER, killMidLoad } from "../support/fault-case.ts";
 import { eventually, TestStack } from "./harness.ts";
@@ -81,6 +82,14 @@ describe("docker mode", () => {
       `/api/v1/database/${databases[0]?.id}/connection`,
     );
     expect(result.sqlalchemy_uri).toBe("trino://superset@trino:8080/iceberg/lakehouse");
+    // Sales and Data quality are the repository's asset bundles, imported with their UUIDs.
+    const curated = await superset.list<{ slug: string; uuid: string }>("dashboard", [
+      "slug",
+      "uuid",
+    ]);
+    for (const bundle of curatedBundles()) {
+      expect(curated.find((d) => d.slug === bundle.slug)?.uuid).toBe(dashboardUuid(bundle));
+    }
   });
 
   it("the ingest DAG's own last task gives a new table its dashboard, from inside the network", async () => {
@@ -94,6 +103,15 @@ describe("docker mode", () => {
       return slugs.includes("table-arrivals") ? slugs : undefined;
     });
     expect(slugs).toContain("table-arrivals");
+    const charts = await superset.list<{ slice_name: string; viz_type: string }>("chart", [
+      "slice_name",
+      "viz_type",
+    ]);
+    expect(charts.find((c) => c.slice_name === "arrivals · Share of gate")?.viz_type).toBe("pie");
+    // Nothing changed since: a second run writes nothing.
+    await stack.ok(["dashboards"]);
+    const { stdout, stderr } = await stack.ok(["dashboards"]);
+    expect(`${stdout}${stderr}`).toMatch(/0 of \d+ dashboards written/);
   });
 
   it("`down` then `up` keeps tables, snapshots and dashboards", async () => {

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium, type Page, selectors } from "@playwright/test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,6 +6,7 @@ import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
 import type { TrinoClient } from "../../src/clients/trino.ts";
 import { projectRoot } from "../../src/config/paths.ts";
 import { checkChromium, installDebianPackages } from "../../src/install/prerequisites.ts";
+import { type Bundle, curatedBundles, dashboardUuid } from "../../src/superset/bundles.ts";
 import { SupersetClient } from "../../src/superset/client.ts";
 import { DATABASE_NAME } from "../../src/superset/provision.ts";
 import { FILE_STATUS, QUARANTINE, TABLE_HEALTH } from "../../src/superset/quality.ts";
@@ -66,7 +67,8 @@ async function allChartsRendered(page: Page, expected: number): Promise<void> {
   const charts = page.getByTestId("chart-grid-component");
   await expect.poll(() => charts.count(), { timeout: 120_000 }).toBe(expected);
   for (const chart of await charts.all()) {
-    const rendered = chart.locator(".header-line, canvas, svg, table tbody tr").first();
+    // A big number, an ECharts canvas or table rows (the loading spinner is none of them).
+    const rendered = chart.locator(".header-line, canvas, table tbody tr").first();
     await rendered.waitFor({ timeout: 180_000 });
     const errors = chart.locator(".alert-danger, [data-test='error-message'], [role='alert']");
     expect(await errors.count()).toBe(0);
@@ -209,5 +211,227 @@ describe("Superset dashboards", () => {
       .locator(".header-line");
     await expect.poll(() => rows.textContent(), { timeout: 180_000 }).toBe("3");
     await page.close();
+  });
+});
+
+interface ChartData {
+  result: { data: Record<string, string | number | boolean | null>[] }[];
+}
+
+/** Every row of a chart's saved query (server-paged tables: its first page). */
+async function chartRows(name: string): Promise<ChartData["result"][number]["data"]> {
+  const charts = await superset.list<Chart>("chart", ["id", "slice_name"]);
+  const chart = charts.find((c) => c.slice_name === name);
+  if (!chart) throw new Error(`no chart "${name}"`);
+  const data = await superset.request<ChartData>(
+    "GET",
+    `/api/v1/chart/${chart.id}/data/?force=true`,
+  );
+  return data.result[0]?.data ?? [];
+}
+
+/** A table with a column of every kind the automatic dashboard tells apart. */
+function kindsCsv(rows: number): string {
+  const lines = ["event_id,quantity,amount,day,seen_at,paid,channel,customer_name"];
+  const channels = ["web", "store", "phone", "partner", "app", "email"];
+  for (let i = 0; i < rows; i++) {
+    const day = new Date(Date.UTC(2025, 0, 1) + ((i * 7) % 300) * 86_400_000);
+    const seen = new Date(Date.UTC(2026, 2, 1) + ((i * 37) % 240) * 3_600_000);
+    lines.push(
+      [
+        10_000 + i,
+        1 + (i % 12),
+        ((i * 7919) % 100_000) / 100,
+        day.toISOString().slice(0, 10),
+        seen.toISOString().slice(0, 19).replace("T", " "),
+        i % 3 === 0 ? "false" : "true",
+        channels[i % channels.length],
+        `Customer ${i % 60}`,
+      ].join(","),
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(join(projectRoot, "test-results"), { recursive: true });
+  await page.screenshot({ path: join(projectRoot, "test-results", name), fullPage: true });
+}
+
+describe("dashboards a data person would publish", () => {
+  it("each column gets the chart its meaning calls for, and the numbers add up", async () => {
+    writeFileSync(join(raw, "kinds.csv"), kindsCsv(300));
+    await stack.ok(["ingest", join(raw, "kinds.csv")]);
+    await stack.ok(["dashboards"]);
+    const charts = await superset.list<Chart & { viz_type: string }>("chart", [
+      "id",
+      "slice_name",
+      "viz_type",
+    ]);
+    const kinds = Object.fromEntries(
+      charts
+        .filter((c) => c.slice_name.startsWith("kinds · "))
+        .map((c) => [c.slice_name, c.viz_type]),
+    );
+    expect(kinds).toMatchObject({
+      "kinds · Rows": "big_number_total",
+      "kinds · Distinct event_id": "big_number_total", // an identifier: counted, not binned
+      "kinds · Rows by quantity": "echarts_timeseries_bar", // few whole numbers: one bar each
+      "kinds · Distribution of amount": "echarts_timeseries_bar", // a measure: round buckets
+      "kinds · Rows by month of day": "echarts_timeseries_bar", // 300 days: by month
+      "kinds · Rows by day of seen_at": "echarts_timeseries_bar", // 10 days: by day
+      "kinds · Share of paid": "pie",
+      "kinds · Rows by channel": "echarts_timeseries_bar",
+      "kinds · Distinct customer_name": "big_number_total", // many values: counted
+      "kinds · Latest loads": "table",
+    });
+    expect(Object.keys(kinds).filter((name) => name.includes("event_id"))).toEqual([
+      "kinds · Distinct event_id",
+    ]);
+    const sum = (rows: Record<string, unknown>[]) =>
+      rows.reduce((total, row) => total + Number(row.Rows), 0);
+    expect(sum(await chartRows("kinds · Rows by quantity"))).toBe(300);
+    const buckets = await chartRows("kinds · Distribution of amount");
+    expect(sum(buckets)).toBe(300);
+    expect(buckets.length).toBeGreaterThan(5);
+    expect(buckets.length).toBeLessThanOrEqual(21);
+    // Buckets start at round numbers: multiples of one width (the closest two starts).
+    const starts = buckets.map((row) => Number(row["amount from"]));
+    const width = Math.min(...starts.slice(1).map((start, i) => start - (starts[i] ?? 0)));
+    for (const start of starts) {
+      expect(Math.abs(start / width - Math.round(start / width))).toBeLessThan(1e-9);
+    }
+    expect(sum(await chartRows("kinds · Rows by channel"))).toBe(300);
+  });
+
+  it("Data quality shows each file's latest attempt: a failed file with its fix, until it is fixed", async () => {
+    // Rows of a later file that do not fit the table's types are quarantined.
+    mkdirSync(join(raw, "kinds"), { recursive: true });
+    const late = kindsCsv(40).split("\n");
+    late[5] = "20000,many,1.00,2025-01-02,2026-03-01 10:00:00,true,web,Late";
+    late[9] = "20001,3,1.00,2025-01-02,2026-03-01 10:00:00,maybe,web,Late";
+    writeFileSync(join(raw, "kinds", "late.csv"), late.join("\n"));
+    await stack.ok(["ingest", join(raw, "kinds", "late.csv")]);
+    // A file that cannot be loaded at all.
+    const bad = join(raw, "ragged.csv");
+    writeFileSync(bad, "a,b\n1,2\n3\n4\n5\n");
+    expect((await stack.run(["ingest", bad])).code).not.toBe(0);
+    await stack.ok(["dashboards"]);
+
+    expect(await chartValue("Quality · Files to fix", "Files to fix")).toBe(1);
+    const toFix = await chartRows("Quality · Files that need a fix");
+    expect(toFix).toHaveLength(1);
+    expect(toFix[0]).toMatchObject({ file_path: "data/raw/ragged.csv", status: "rejected" });
+    expect(String(toFix[0]?.message)).toContain("Fix:");
+    const problems = await chartRows("Quality · Quarantined rows by problem");
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ table_name: "kinds", column_name: "quantity", Rows: 1 }),
+        expect.objectContaining({ table_name: "kinds", column_name: "paid", Rows: 1 }),
+      ]),
+    );
+    expect(String(problems.find((p) => p.column_name === "quantity")?.problem)).not.toContain(
+      "many",
+    );
+    const quarantined = await chartRows("Quality · Quarantined rows");
+    expect(quarantined).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ file_path: "data/raw/kinds/late.csv", line: 6, value: "many" }),
+      ]),
+    );
+
+    const page = await loggedIn();
+    await page.goto(`${superset.baseUrl}/superset/dashboard/data-quality/`);
+    await allChartsRendered(page, 8);
+    await screenshot(page, "data-quality-dashboard.png");
+    await page.goto(`${superset.baseUrl}/superset/dashboard/table-kinds/`);
+    await allChartsRendered(page, 11);
+    await screenshot(page, "table-dashboard.png");
+    await page.close();
+
+    // Fixed, it loads, and no longer counts as failed.
+    writeFileSync(bad, "a,b\n1,2\n3,4\n");
+    await stack.ok(["ingest", bad]);
+    await stack.ok(["dashboards"]);
+    expect(await chartValue("Quality · Files to fix", "Files to fix")).toBe(0);
+  });
+
+  it("a re-run with nothing changed writes nothing to Superset", async () => {
+    await stack.ok(["dashboards"]);
+    const snapshot = async () =>
+      JSON.stringify(
+        await Promise.all(
+          [
+            ["dashboard", "changed_on_utc"],
+            ["chart", "changed_on_utc"],
+            ["dataset", "changed_on_utc"],
+            ["database", "changed_on"],
+          ].map(([kind, changed]) =>
+            superset.list<{ id: number }>(`${kind}`, ["id", `${changed}`]),
+          ),
+        ),
+      );
+    const before = await snapshot();
+    const { stderr } = await stack.ok(["dashboards"]);
+    expect(stderr).toMatch(/0 of \d+ dashboards written/);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it("Sales and Data quality are the repository's asset bundles: same UUIDs, exported back, a hand edit kept", async () => {
+    const dashboards = await superset.list<{ id: number; slug: string; uuid: string }>(
+      "dashboard",
+      ["id", "slug", "uuid"],
+    );
+    for (const bundle of curatedBundles()) {
+      expect(dashboards.find((d) => d.slug === bundle.slug)?.uuid).toBe(dashboardUuid(bundle));
+    }
+
+    const exported = join(stack.dir, "exported");
+    await stack.ok(["dashboards", "--export", exported]);
+    const salesUuid = dashboardUuid(curatedBundles().find((b) => b.slug === "sales") as Bundle);
+    const [salesFile] = readdirSync(join(exported, "sales", "dashboards"));
+    expect(readFileSync(join(exported, "sales", "dashboards", `${salesFile}`), "utf8")).toContain(
+      `uuid: ${salesUuid}`,
+    );
+    expect(readdirSync(join(exported, "sales", "charts"))).toHaveLength(7);
+
+    // Someone renames Sales in Superset: provisioning keeps it, --overwrite takes it back.
+    const sales = dashboards.find((d) => d.slug === "sales");
+    await superset.request("PUT", `/api/v1/dashboard/${sales?.id}`, {
+      dashboard_title: "Sales (mine)",
+    });
+    const title = async () =>
+      (
+        await superset.request<{ result: { dashboard_title: string } }>(
+          "GET",
+          `/api/v1/dashboard/${sales?.id}`,
+        )
+      ).result.dashboard_title;
+    const { stderr } = await stack.ok(["dashboards"]);
+    expect(stderr).toContain("kept sales");
+    expect(await title()).toBe("Sales (mine)");
+    await stack.ok(["dashboards", "--overwrite"]);
+    expect(await title()).toBe("Sales");
+  });
+
+  it("a dropped table's dashboard, charts and dataset go at the next provisioning", async () => {
+    const file = join(raw, "doomed.csv");
+    writeFileSync(file, "name,score\nann,1\nbob,2\n");
+    await stack.ok(["ingest", file]);
+    await stack.ok(["dashboards"]);
+    expect(
+      (await superset.list<{ slug: string }>("dashboard", ["slug"])).map((d) => d.slug),
+    ).toContain("table-doomed");
+    await trino.query("DROP TABLE iceberg.lakehouse.doomed");
+    // This, or the refresh Airflow started after the load (whichever runs first), removes it.
+    await stack.ok(["dashboards"]);
+    const left = JSON.stringify(
+      await Promise.all([
+        superset.list<{ slug: string }>("dashboard", ["slug"]),
+        superset.list<{ slice_name: string }>("chart", ["slice_name"]),
+        superset.list<{ table_name: string }>("dataset", ["table_name"]),
+      ]),
+    );
+    expect(left).not.toContain("doomed");
   });
 });

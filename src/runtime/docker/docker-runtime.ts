@@ -44,8 +44,9 @@ export async function startContainers(s: Settings, reporter: Reporter): Promise<
  * two then share the provisioning lock (a folder in the Airflow containers' state volume)
  * and reach Superset and Trino by the same addresses.
  */
-export async function provisionInNetwork(s: Settings): Promise<void> {
-  const command = "exec $LAKEHOUSE_DASHBOARDS_COMMAND";
+export async function provisionInNetwork(s: Settings, flags: string[] = []): Promise<void> {
+  // Only constant flags are appended to the shell command.
+  const command = ["exec $LAKEHOUSE_DASHBOARDS_COMMAND", ...flags].join(" ");
   const code = await compose(s, "exec", "-T", "airflow-worker", "sh", "-c", command);
   if (code !== 0)
     throw new UserError(
