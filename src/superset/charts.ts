@@ -188,6 +188,42 @@ export function pie(spec: Base & { column: string; value: SqlMetric; limit: numb
   };
 }
 
+/** `value` per group of `columns`, as a table, the biggest first, paged by the server. */
+export function groupTable(
+  spec: Base & { columns: string[]; value: SqlMetric; format?: string; pageLength?: number },
+): ChartSpec {
+  const pageLength = spec.pageLength ?? 20;
+  return {
+    name: spec.name,
+    description: spec.description,
+    table: spec.table,
+    vizType: "table",
+    width: spec.width ?? 6,
+    query: {
+      columns: spec.columns,
+      metrics: [spec.value],
+      orderby: [[spec.value, false]],
+      row_limit: pageLength,
+    },
+    params: {
+      query_mode: "aggregate",
+      groupby: spec.columns,
+      metrics: [spec.value],
+      timeseries_limit_metric: spec.value,
+      order_desc: true,
+      server_pagination: true,
+      server_page_length: pageLength,
+      page_length: pageLength,
+      row_limit: 100_000,
+      show_cell_bars: false,
+      include_search: false,
+      column_config: { [spec.value.label]: { d3NumberFormat: spec.format ?? WHOLE } },
+      adhoc_filters: [],
+      time_range: "No filter",
+    },
+  };
+}
+
 /**
  * Rows as they are, ordered by `orderBy`, paged by the server so that every row can be
  * browsed without a row limit cutting the list.

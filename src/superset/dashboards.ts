@@ -11,6 +11,7 @@ import {
   type ChartSpec,
   COUNT_ROWS,
   type DashboardSpec,
+  groupTable,
   metric,
   pie,
   rows,
@@ -54,14 +55,14 @@ function spanDays(min: string, max: string): number {
   return (at(max) - at(min)) / 86_400_000;
 }
 
-/** The chart for one column, by what it means; undefined when there is nothing to draw. */
+/** The chart (or charts) for one column, by what it means; none when there is nothing to draw. */
 function columnChart(
   t: string,
   name: string,
   type: string,
   stats: ColumnStats,
   rowCount: number,
-): ChartSpec | undefined {
+): ChartSpec | ChartSpec[] | undefined {
   const c = quoteIdentifier(name);
   const prefix = overviewChartPrefix(t);
   const kind = columnKind(name, type, stats, rowCount);
@@ -78,7 +79,17 @@ function columnChart(
     case "identifier":
       return distinct("an identifier: counted, not charted");
     case "text":
-      return distinct(`text with more than ${MAX_CATEGORIES} values`);
+      return [
+        distinct(`text with more than ${MAX_CATEGORIES} values`),
+        groupTable({
+          name: `${prefix}Most common values of ${name}`,
+          table: t,
+          columns: [name],
+          value: COUNT_ROWS,
+          pageLength: 10,
+          description: `The values of ${name} that occur most, with their rows: a sample of a column with many values.`,
+        }),
+      ];
     case "category":
     case "boolean":
       return kind === "boolean" || stats.distinct <= 4
@@ -175,7 +186,7 @@ export function overviewDashboard(table: TableShape, profile: TableProfile): Das
   for (const [name, type] of Object.entries(table.columns).slice(0, 16)) {
     const stats = profile.stats[name];
     const chart = stats && columnChart(t, name, type, stats, profile.rows);
-    if (chart) charts.push(chart);
+    if (chart) charts.push(...[chart].flat());
   }
   // The numbers go up beside the row count, four to a row; the charts two to a row.
   const numbers = [...header, ...charts.filter((c) => c.vizType === "big_number_total")];

@@ -99,7 +99,7 @@ async function provision(
   const trino = trinoClient(s);
   const tables = await lakehouseTables(s);
   const names = new Set(tables.map((t) => t.name));
-  const loads = names.has(LEDGER_TABLE) ? await loadsPerTable(s) : new Map<string, string>();
+  const loads = names.has(LEDGER_TABLE) ? await loadsPerTable(s) : new Map();
   const existing = await lakehouseDatasets(superset, database, s.trino.schema);
 
   const datasets: Record<string, number> = {};
@@ -110,9 +110,19 @@ async function provision(
     datasets[table.name] = await ensureTableDataset(superset, where, existing, table.name, !known);
     state.datasets[table.name] = columns;
   }
+  // The most recently loaded first (the ledger itself before all): the SQL datasets cover
+  // a bounded number of tables (quality.ts).
+  const lastLoad = (table: string) =>
+    table === LEDGER_TABLE
+      ? "~"
+      : (loads.get(isRejectsTable(table) ? table.slice(0, -REJECTS_SUFFIX.length) : table)?.last ??
+        "");
+  const recent = [...tables].sort(
+    (a, b) => lastLoad(b.name).localeCompare(lastLoad(a.name)) || a.name.localeCompare(b.name),
+  );
   const virtual = [
     quarantine(
-      tables
+      recent
         .filter((t) => isRejectsTable(t.name))
         .map((t) => ({
           table: t.name.slice(0, -REJECTS_SUFFIX.length),
@@ -120,7 +130,7 @@ async function provision(
           columns: t.allColumns,
         })),
     ),
-    tableHealth([...names]),
+    tableHealth(recent.map((t) => t.name)),
   ];
   if (names.has(LEDGER_TABLE)) virtual.unshift(fileStatus());
   for (const dataset of virtual) {
@@ -288,11 +298,11 @@ export async function exportCurated(s: Settings, dir: string): Promise<string[]>
 }
 
 /** Per table, what its loads were (how many, the last): a new load may change its charts. */
-async function loadsPerTable(s: Settings): Promise<Map<string, string>> {
+async function loadsPerTable(s: Settings): Promise<Map<string, { count: number; last: string }>> {
   const { rows } = await trinoClient(s).query<[string, number, string]>(
     `SELECT table_name, count(*), CAST(max(finished_at) AS varchar) FROM ${quoteIdentifier(LEDGER_TABLE)} GROUP BY table_name`,
   );
-  return new Map(rows.map(([table, count, last]) => [table, `${count} ${last}`]));
+  return new Map(rows.map(([table, count, last]) => [table, { count, last }]));
 }
 
 /**

@@ -283,6 +283,7 @@ describe("dashboards a data person would publish", () => {
       "kinds · Share of paid": "pie",
       "kinds · Rows by channel": "echarts_timeseries_bar",
       "kinds · Distinct customer_name": "big_number_total", // many values: counted
+      "kinds · Most common values of customer_name": "table", // and sampled
       "kinds · Latest loads": "table",
     });
     expect(Object.keys(kinds).filter((name) => name.includes("event_id"))).toEqual([
@@ -345,7 +346,7 @@ describe("dashboards a data person would publish", () => {
     await allChartsRendered(page, 8);
     await screenshot(page, "data-quality-dashboard.png");
     await page.goto(`${superset.baseUrl}/superset/dashboard/table-kinds/`);
-    await allChartsRendered(page, 11);
+    await allChartsRendered(page, 12);
     await screenshot(page, "table-dashboard.png");
     await page.close();
 

@@ -139,6 +139,7 @@ describe("a table's automatic dashboard", () => {
     expect(kind("Share of paid")).toBe("pie");
     expect(kind("Share of region")).toBe("pie");
     expect(kind("Distinct customer_name")).toBe("big_number_total");
+    expect(kind("Most common values of customer_name")).toBe("table");
     expect(kind("Quarantined rows")).toBe("big_number_total");
     const revenue = charts.find((c) => c.name === "orders · Distribution of revenue");
     expect(JSON.stringify(revenue?.query)).toContain("floor");
