@@ -59,6 +59,15 @@ interface Base {
   width?: number;
 }
 
+/** What every chart has: its name, description, dataset, kind and width. */
+const identity = (spec: Base, vizType: string, width: number) => ({
+  name: spec.name,
+  description: spec.description,
+  table: spec.table,
+  vizType,
+  width: spec.width ?? width,
+});
+
 /** A column as the x axis: an expression (e.g. a bucket) under a readable label. */
 export interface Axis {
   sql: string;
@@ -79,11 +88,7 @@ export function bigNumber(
   spec: Base & { value: SqlMetric; format?: string; timeColumn?: string },
 ): ChartSpec {
   return {
-    name: spec.name,
-    description: spec.description,
-    table: spec.table,
-    vizType: "big_number_total",
-    width: spec.width ?? 4,
+    ...identity(spec, "big_number_total", 4),
     query: { metrics: [spec.value] },
     params: {
       metric: spec.value,
@@ -115,11 +120,7 @@ export function bars(
   const x = axisColumn(spec.axis);
   const byValue = spec.categorical === true;
   return {
-    name: spec.name,
-    description: spec.description,
-    table: spec.table,
-    vizType: spec.line ? "echarts_timeseries_line" : "echarts_timeseries_bar",
-    width: spec.width ?? 6,
+    ...identity(spec, spec.line ? "echarts_timeseries_line" : "echarts_timeseries_bar", 6),
     query: {
       columns: [x],
       metrics: [spec.value],
@@ -155,11 +156,7 @@ export function bars(
 /** Each value's share of `value`, for a handful of values (a region, a boolean). */
 export function pie(spec: Base & { column: string; value: SqlMetric; limit: number }): ChartSpec {
   return {
-    name: spec.name,
-    description: spec.description,
-    table: spec.table,
-    vizType: "pie",
-    width: spec.width ?? 4,
+    ...identity(spec, "pie", 4),
     query: {
       columns: [spec.column],
       metrics: [spec.value],
@@ -194,11 +191,7 @@ export function groupTable(
 ): ChartSpec {
   const pageLength = spec.pageLength ?? 20;
   return {
-    name: spec.name,
-    description: spec.description,
-    table: spec.table,
-    vizType: "table",
-    width: spec.width ?? 6,
+    ...identity(spec, "table", 6),
     query: {
       columns: spec.columns,
       metrics: [spec.value],
@@ -247,11 +240,7 @@ export function rows(
       : { d3NumberFormat: format, showCellBars: false };
   }
   return {
-    name: spec.name,
-    description: spec.description,
-    table: spec.table,
-    vizType: "table",
-    width: spec.width ?? 12,
+    ...identity(spec, "table", 12),
     query: {
       // Without metrics the chart-data API groups by its columns, so the order needs its
       // column there (the dashboard itself shows only `columns`).
