@@ -115,9 +115,16 @@ async function provisionWithProgress(
   );
   const total = Object.keys(result.dashboards).length;
   const unchanged = total - result.written.length;
+  const unwritten = result.failed.length;
   done(
-    `${result.written.length} of ${total} dashboards written, ${unchanged} up to date${result.removed.length > 0 ? `, ${result.removed.length} dropped table(s) removed` : ""}`,
+    `${result.written.length} of ${total} dashboards written, ${unchanged - unwritten} up to date${result.removed.length > 0 ? `, ${result.removed.length} dropped table(s) removed` : ""}${unwritten > 0 ? `, ${unwritten} failed` : ""}`,
+    unwritten === 0,
   );
+  if (unwritten > 0) {
+    throw new UserError(
+      `${unwritten} dashboard(s) could not be written: ${result.failed.join(", ")} (why: above). The others are up to date; ./lakehouse dashboards tries them again.`,
+    );
+  }
 }
 
 /** Who to log in as; the password itself stays in .env, out of terminals and logs. */

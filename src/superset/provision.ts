@@ -59,6 +59,8 @@ export interface ProvisionResult {
   written: string[];
   /** Curated dashboards changed in Superset, so left as they are. */
   kept: string[];
+  /** Dashboards that could not be written (each said why through `progress`). */
+  failed: string[];
   /** Tables that no longer exist whose dashboard or dataset was removed. */
   removed: string[];
 }
@@ -194,6 +196,7 @@ async function provision(
     dashboards: {},
     written: [],
     kept: [],
+    failed: [],
     removed: [],
   };
   for (const plan of planned) {
@@ -210,7 +213,15 @@ async function provision(
         `kept ${plan.slug}: changed in Superset since it was provisioned (--export DIR saves it, --overwrite replaces it)`,
       );
     } else if (!same || edited || written?.fingerprint !== print || overwrite) {
-      id = await plan.write();
+      try {
+        id = await plan.write();
+      } catch (error) {
+        // One dashboard that cannot be written (its table's statistics query failed, say)
+        // costs that dashboard, not the others; the command fails at the end.
+        result.failed.push(plan.slug);
+        progress(`failed ${plan.slug}: ${(error as Error).message}`);
+        continue;
+      }
       // Its changed_on is read below, once every dashboard is written.
       state.dashboards[plan.slug] = { id, fingerprint: print, changedOn: "" };
       result.written.push(plan.slug);
@@ -230,7 +241,7 @@ async function provision(
     }
   }
   const wanted = new Set(planned.map((p) => p.slug));
-  result.removed = await removeDropped(superset, names, existing, dashboards, wanted);
+  result.removed = await removeDropped(superset, names, existing, dashboards, wanted, progress);
   for (const table of result.removed) progress(`removed the dashboard and dataset of ${table}`);
   for (const slug of Object.keys(state.dashboards)) {
     if (!wanted.has(slug)) delete state.dashboards[slug];
@@ -307,8 +318,8 @@ async function loadsPerTable(s: Settings): Promise<Map<string, { count: number; 
 
 /**
  * The lifecycle of a dropped table: its automatic dashboard, the charts made for it and its
- * dataset go too (a dataset someone's own chart still uses is left, with a warning in
- * Superset's log). Returns the tables whose assets were removed.
+ * dataset go too (a dataset Superset refuses to delete is left, and said so). Returns the
+ * tables whose assets were removed.
  */
 async function removeDropped(
   superset: SupersetClient,
@@ -316,6 +327,7 @@ async function removeDropped(
   datasets: Dataset[],
   dashboards: Dashboard[],
   wanted: Set<string>,
+  progress: (line: string) => void,
 ): Promise<string[]> {
   const removed = new Set<string>();
   for (const dashboard of dashboards) {
@@ -326,8 +338,15 @@ async function removeDropped(
   }
   for (const dataset of datasets) {
     if (dataset.sql || tables.has(dataset.table_name)) continue;
-    await superset.request("DELETE", `/api/v1/dataset/${dataset.id}`);
-    removed.add(dataset.table_name);
+    try {
+      await superset.request("DELETE", `/api/v1/dataset/${dataset.id}`);
+      removed.add(dataset.table_name);
+    } catch (error) {
+      // Refused (a chart of someone's own still uses it, say): left for them to remove.
+      progress(
+        `kept the dataset of dropped table ${dataset.table_name}: ${(error as Error).message}`,
+      );
+    }
   }
   return [...removed].sort();
 }
