@@ -89,6 +89,7 @@ export function dashboardUuid(bundle: Bundle): string {
 
 export interface ImportContext {
   trinoUri: string;
+  catalog: string;
   schema: string;
   database: { id: number; uuid: string };
   /** This Superset's datasets of the lakehouse's connection and schema, with their UUIDs. */
@@ -118,6 +119,7 @@ export async function importBundle(
       file.sqlalchemy_uri = context.trinoUri;
     } else if (path.startsWith("datasets/")) {
       file.database_uuid = context.database.uuid;
+      file.catalog = context.catalog;
       file.schema = context.schema;
       const name = String(file.table_name);
       const sql = context.virtual.find((v) => v.name === name)?.sql;
@@ -132,10 +134,10 @@ export async function importBundle(
   }
   const zip: Record<string, Uint8Array> = {};
   for (const [path, file] of files) {
-    // Charts and the dashboard's filters name their datasets by UUID.
     // YAML 1.1, as Superset (PyYAML) reads it: strings that 1.1 would take for dates or
     // booleans ("yes") are quoted.
     let text = stringify(file, { version: "1.1" });
+    // Charts and the dashboard's filters name their datasets by UUID.
     for (const [from, to] of renamed) text = text.replaceAll(from, to);
     zip[`bundle/${path}`] = strToU8(text);
   }

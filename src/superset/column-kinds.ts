@@ -47,9 +47,14 @@ export function columnKind(
   const nearlyUnique = rows > 0 && stats.distinct >= 0.9 * (rows - stats.nulls);
   if (NUMBER.test(type)) {
     // An integer named like a key, or one that is (nearly) unique per row and counts up
-    // like a sequence, is an identifier; a decimal never is.
-    if (isInteger(type) && (IDENTIFIER_NAME.test(name) || (nearlyUnique && rows > 100)))
-      return "identifier";
+    // like a sequence (its values fill most of their range: 1001, 1002, ... rather than
+    // amounts in cents), is an identifier; a decimal never is.
+    const span =
+      typeof stats.min === "number" && typeof stats.max === "number"
+        ? stats.max - stats.min + 1
+        : Number.POSITIVE_INFINITY;
+    const sequence = nearlyUnique && rows > 100 && stats.distinct >= 0.5 * span;
+    if (isInteger(type) && (IDENTIFIER_NAME.test(name) || sequence)) return "identifier";
     return "measure";
   }
   if (type.startsWith("varchar") || type.startsWith("char")) {

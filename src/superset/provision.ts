@@ -161,6 +161,7 @@ async function provision(
       const uuids = await lakehouseDatasetUuids(superset, existing);
       await importBundle(superset, bundle, {
         trinoUri,
+        catalog: s.trino.catalog,
         schema: s.trino.schema,
         database: { id: database, uuid: await databaseUuid(superset, database) },
         datasets: uuids,

@@ -21,6 +21,8 @@ describe("what a column means", () => {
     expect(columnKind("order_id", "bigint", stats(40, 1, 40), 1000)).toBe("identifier");
     expect(columnKind("line", "bigint", stats(1000, 1, 1000), 1000)).toBe("identifier");
     expect(columnKind("quantity", "bigint", stats(6, 1, 6), 1000)).toBe("measure");
+    // Unique per row but spread thin over its range: amounts, not a sequence.
+    expect(columnKind("amount_cents", "bigint", stats(2990, 1, 100_000), 3000)).toBe("measure");
     expect(columnKind("price", "decimal(10,2)", stats(1000, 1, 99), 1000)).toBe("measure");
   });
 
