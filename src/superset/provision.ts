@@ -205,7 +205,11 @@ async function provision(
     const written = state.dashboards[plan.slug];
     const current = dashboards.find((d) => d.slug === plan.slug);
     const same = current !== undefined && current.id === written?.id;
-    const edited = same && current.changed_on_utc !== written?.changedOn;
+    // Changed in Superset after provisioning wrote it: someone's edit. Changed to an
+    // earlier time: Superset went back (a restored backup), and gets the current version.
+    const changedOn = current?.changed_on_utc ?? "";
+    const edited = same && changedOn > (written?.changedOn ?? "");
+    const rewound = same && changedOn < (written?.changedOn ?? "");
     let id = current?.id ?? 0;
     if (plan.curated && edited && !overwrite) {
       // A curated dashboard changed in Superset is someone's work: kept, never overwritten.
@@ -213,7 +217,7 @@ async function provision(
       progress(
         `kept ${plan.slug}: changed in Superset since it was provisioned (--export DIR saves it, --overwrite replaces it)`,
       );
-    } else if (!same || edited || written?.fingerprint !== print || overwrite) {
+    } else if (!same || edited || rewound || written?.fingerprint !== print || overwrite) {
       try {
         id = await plan.write();
       } catch (error) {
