@@ -208,8 +208,10 @@ async function provision(
     // Changed in Superset after provisioning wrote it: someone's edit. Changed to an
     // earlier time: Superset went back (a restored backup), and gets the current version.
     const changedOn = current?.changed_on_utc ?? "";
-    const edited = same && changedOn > (written?.changedOn ?? "");
-    const rewound = same && changedOn < (written?.changedOn ?? "");
+    // Unknown when its write was cut short: written again.
+    const recorded = written?.changedOn || undefined;
+    const edited = same && recorded !== undefined && changedOn > recorded;
+    const rewound = same && (recorded === undefined || changedOn < recorded);
     let id = current?.id ?? 0;
     if (plan.curated && edited && !overwrite) {
       // A curated dashboard changed in Superset is someone's work: kept, never overwritten.
