@@ -1,20 +1,23 @@
 /**
- * How long `lakehouse dashboards` takes with many tables: --tables small tables are made in
- * Trino (CREATE TABLE AS, four columns of different kinds), then `lakehouse dashboards` is
- * timed as a user runs it: the first time (every table's dashboard written), again with
- * nothing changed (nothing written), after one more table (one written), and after the
- * bench's tables are dropped (their dashboards removed). Prints seconds for each.
+ * How long `lakehouse dashboards` takes with many tables: --tables small CSV files (four
+ * columns of different kinds) are loaded with `lakehouse ingest --direct`, then
+ * `lakehouse dashboards` is timed as a user runs it: the first time (every table's
+ * dashboard written), again with nothing changed (nothing written), after one more table
+ * (one written), and after the bench's tables are dropped (their dashboards removed).
+ * Prints seconds for each.
  *
  *   npx tsx bench/dashboards.ts [--tables 100]
  *
  * Uses the configured stack (.env, default ports), which must be up (`./lakehouse up`).
- * The tables are dropped and their dashboards removed after.
+ * The tables, their files in data/raw/ and their objects are removed after (their ledger
+ * rows stay: the record of the loads).
  */
 import { spawnSync } from "node:child_process";
+import { rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { trinoClient } from "../src/bootstrap/bootstrap.ts";
 import { loadSettings } from "../src/config/settings.ts";
+import { BenchStack } from "./bench-stack.ts";
 
 const { values } = parseArgs({ options: { tables: { type: "string", default: "100" } } });
 const count = Number(values.tables);
@@ -24,19 +27,24 @@ if (!(count > 0)) {
 }
 const lakehouse = join(resolve(import.meta.dirname, ".."), "lakehouse");
 const settings = loadSettings();
-const trino = trinoClient(settings);
-const name = (i: number) =>
-  `iceberg.${settings.trino.schema}.bench_dashboards_${String(i).padStart(3, "0")}`;
+const stack = new BenchStack(settings);
+const name = (i: number) => `bench_dashboards_${String(i).padStart(3, "0")}`;
+const csv = (i: number) => join(settings.paths.data, "raw", `${name(i)}.csv`);
 
-async function createTable(i: number): Promise<void> {
-  const rows = Array.from(
-    { length: 50 },
-    (_, r) =>
-      `(${i * 1000 + r}, 'group ${r % 5}', DATE '2026-01-01' + INTERVAL '${r}' DAY, ${r * 1.5})`,
-  );
-  await trino.query(
-    `CREATE TABLE ${name(i)} AS SELECT * FROM (VALUES ${rows.join(", ")}) AS t(item_id, label, day, amount)`,
-  );
+/** Loads tables first..last (each its own CSV file) in one `lakehouse ingest --direct`. */
+function loadTables(first: number, last: number): void {
+  const files: string[] = [];
+  for (let i = first; i <= last; i++) {
+    const rows = Array.from(
+      { length: 50 },
+      (_, r) =>
+        `${i * 1000 + r},group ${r % 5},2026-01-${String(1 + (r % 28)).padStart(2, "0")},${(r * 1.5).toFixed(2)}`,
+    );
+    writeFileSync(csv(i), `item_id,label,day,amount\n${rows.join("\n")}\n`);
+    files.push(csv(i));
+  }
+  const run = spawnSync(lakehouse, ["ingest", "--direct", ...files], { encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`lakehouse ingest --direct failed:\n${run.stderr}`);
 }
 
 /** Runs `lakehouse dashboards`; returns its seconds and its summary line. */
@@ -60,14 +68,17 @@ const measure = (what: string) => {
 };
 
 try {
-  console.log(`Creating ${count} tables...`);
-  for (let i = 0; i < count; i++) await createTable(i);
+  console.log(`Loading ${count} tables...`);
+  loadTables(0, count - 1);
   measure(`first run, ${count} new tables`);
   measure("again, nothing changed");
-  await createTable(count);
+  loadTables(count, count);
   measure(`one new table among ${count + 1}`);
 } finally {
-  for (let i = 0; i <= count; i++) await trino.query(`DROP TABLE IF EXISTS ${name(i)}`);
+  for (let i = 0; i <= count; i++) {
+    await stack.removeLoad(name(i));
+    rmSync(csv(i), { force: true });
+  }
 }
 measure(`${count + 1} tables dropped`);
 

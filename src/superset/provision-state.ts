@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { projectRoot } from "../config/paths.ts";
+import type { KnownShape } from "./table-shapes.ts";
 
 export interface Written {
   id: number;
@@ -22,16 +23,18 @@ export interface ProvisionState {
   dashboards: Record<string, Written>;
   /** Per physical dataset, the columns it was last refreshed with. */
   datasets: Record<string, string>;
+  /** Per table, its columns as last read (table-shapes.ts). */
+  tables: Record<string, KnownShape>;
 }
 
 export function loadState(file: string, superset: string): ProvisionState {
   try {
     const state = JSON.parse(readFileSync(file, "utf8")) as ProvisionState;
-    if (state.superset === superset) return state;
+    if (state.superset === superset) return { ...state, tables: state.tables ?? {} };
   } catch {
     // None yet, or unreadable: everything is written again.
   }
-  return { superset, dashboards: {}, datasets: {} };
+  return { superset, dashboards: {}, datasets: {}, tables: {} };
 }
 
 export function saveState(file: string, state: ProvisionState): void {

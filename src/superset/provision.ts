@@ -2,15 +2,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { trinoClient } from "../bootstrap/bootstrap.ts";
 import { UserError } from "../cli/user-error.ts";
-import { quoteIdentifier } from "../clients/trino.ts";
 import type { Settings } from "../config/settings.ts";
-import {
-  isRejectsTable,
-  LEDGER_TABLE,
-  LINEAGE_COLUMNS,
-  REJECTS_SUFFIX,
-  rejectsTable,
-} from "../pipeline/conventions.ts";
+import { isRejectsTable, LEDGER_TABLE, rejectsTable } from "../pipeline/conventions.ts";
 import { withLock } from "../runtime/lock.ts";
 import { supersetTrinoUri } from "../runtime/native/superset.ts";
 import {
@@ -46,10 +39,9 @@ import {
 } from "./datasets.ts";
 import { fingerprint, loadState, saveState } from "./provision-state.ts";
 import { fileStatus, quarantine, tableHealth } from "./quality.ts";
+import { baseTable, loadsPerTable, tableNames, tableShapes } from "./table-shapes.ts";
 
 export { DATABASE_NAME } from "./datasets.ts";
-
-const LINEAGE = new Set(LINEAGE_COLUMNS);
 
 export interface ProvisionResult {
   database: number;
@@ -99,9 +91,11 @@ async function provision(
   const state = loadState(stateFile, `${superset.baseUrl} ${database}`);
   const where = { database, catalog: s.trino.catalog, schema: s.trino.schema };
   const trino = trinoClient(s);
-  const tables = await lakehouseTables(s);
+  const { catalog, schema } = s.trino;
+  const listed = await tableNames(trino, catalog, schema);
+  const loads = listed.includes(LEDGER_TABLE) ? await loadsPerTable(trino) : new Map();
+  const tables = await tableShapes(trino, catalog, schema, listed, loads, state.tables);
   const names = new Set(tables.map((t) => t.name));
-  const loads = names.has(LEDGER_TABLE) ? await loadsPerTable(s) : new Map();
   const existing = await lakehouseDatasets(superset, database, s.trino.schema);
 
   const datasets: Record<string, number> = {};
@@ -115,10 +109,7 @@ async function provision(
   // The most recently loaded first (the ledger itself before all): the SQL datasets cover
   // a bounded number of tables (quality.ts).
   const lastLoad = (table: string) =>
-    table === LEDGER_TABLE
-      ? "~"
-      : (loads.get(isRejectsTable(table) ? table.slice(0, -REJECTS_SUFFIX.length) : table)?.last ??
-        "");
+    table === LEDGER_TABLE ? "~" : (loads.get(baseTable(table))?.last ?? "");
   const recent = [...tables].sort(
     (a, b) => lastLoad(b.name).localeCompare(lastLoad(a.name)) || a.name.localeCompare(b.name),
   );
@@ -127,7 +118,7 @@ async function provision(
       recent
         .filter((t) => isRejectsTable(t.name))
         .map((t) => ({
-          table: t.name.slice(0, -REJECTS_SUFFIX.length),
+          table: baseTable(t.name),
           rejects: t.name,
           columns: t.allColumns,
         })),
@@ -315,14 +306,6 @@ export async function exportCurated(s: Settings, dir: string): Promise<string[]>
   return dashboards.map((d) => d.slug);
 }
 
-/** Per table, what its loads were (how many, the last): a new load may change its charts. */
-async function loadsPerTable(s: Settings): Promise<Map<string, { count: number; last: string }>> {
-  const { rows } = await trinoClient(s).query<[string, number, string]>(
-    `SELECT table_name, count(*), CAST(max(finished_at) AS varchar) FROM ${quoteIdentifier(LEDGER_TABLE)} GROUP BY table_name`,
-  );
-  return new Map(rows.map(([table, count, last]) => [table, { count, last }]));
-}
-
 /**
  * The lifecycle of a dropped table: its automatic dashboard, the charts made for it and its
  * dataset go too (a dataset Superset refuses to delete is left, and said so). Returns the
@@ -356,25 +339,4 @@ async function removeDropped(
     }
   }
   return [...removed].sort();
-}
-
-/** The schema's tables and their columns. */
-async function lakehouseTables(s: Settings): Promise<TableShape[]> {
-  const result = await trinoClient(s).query<[string, string, string]>(
-    `SELECT table_name, column_name, data_type FROM iceberg.information_schema.columns WHERE table_schema = '${s.trino.schema}' ORDER BY table_name, ordinal_position`,
-  );
-  const tables = new Map<string, Record<string, string>>();
-  const lineage = new Map<string, string[]>();
-  for (const [table, column, type] of result.rows) {
-    const columns = tables.get(table) ?? {};
-    if (LINEAGE.has(column)) lineage.set(table, [...(lineage.get(table) ?? []), column]);
-    else columns[column] = type;
-    tables.set(table, columns);
-  }
-  return [...tables].map(([name, columns]) => ({
-    name,
-    columns,
-    allColumns: [...Object.keys(columns), ...(lineage.get(name) ?? [])],
-    hasRejects: tables.has(rejectsTable(name)),
-  }));
 }
