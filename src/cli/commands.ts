@@ -15,7 +15,8 @@ import {
 } from "../runtime/docker/compose.ts";
 import { authority, type Endpoint, httpUrl } from "../services/addresses.ts";
 import { bold, consoleReporter, dim, green, red, yellow } from "./reporter.ts";
-import { printStatusTable, printTable } from "./status-table.ts";
+import { SQL_FORMATS, type SqlFormat, writeRows } from "./sql-output.ts";
+import { printStatusTable } from "./status-table.ts";
 import { UserError } from "./user-error.ts";
 
 export interface CommandOptions {
@@ -27,6 +28,7 @@ export interface CommandOptions {
   lines?: string;
   export?: string;
   overwrite?: boolean;
+  format?: string;
   args: string[];
 }
 
@@ -234,17 +236,31 @@ export const commands: Record<string, Command> = {
     const [statement] = options.args;
     if (!statement || options.args.length > 1) {
       throw new UserError(
-        'One statement, quoted. Usage: lakehouse sql "SELECT count(*) FROM sales_sample"',
+        'One statement, quoted. Usage: lakehouse sql "SELECT count(*) FROM sales_sample" [--format table|csv|json]',
       );
     }
+    const format = options.format ?? "table";
+    if (!(SQL_FORMATS as readonly string[]).includes(format)) {
+      throw new UserError(`--format ${format}: choose one of ${SQL_FORMATS.join(", ")}.`);
+    }
     const { trinoClient } = await bootstrapping();
-    const result = await trinoClient(loadSettings()).query(statement);
-    const header = result.columns.map((c) => c.name);
-    const rows = result.rows.map((row) =>
-      row.map((v) => (v === null ? "NULL" : typeof v === "object" ? JSON.stringify(v) : String(v))),
-    );
-    printTable([header, ...rows]);
-    process.stderr.write(dim(`(${rows.length} row${rows.length === 1 ? "" : "s"})\n`));
+    const { TrinoError } = await import("../clients/trino.ts");
+    const s = loadSettings();
+    let result: Awaited<ReturnType<ReturnType<typeof trinoClient>["query"]>>;
+    try {
+      result = await trinoClient(s).query(statement, { exact: true });
+    } catch (error) {
+      // A mistake in the statement is the user's to fix: Trino's message says where.
+      if (error instanceof TrinoError && error.errorName !== "HTTP_ERROR") {
+        throw new UserError(
+          `${error.message} (${error.errorName}). Tables: ./lakehouse sql "SHOW TABLES"; catalog ${s.trino.catalog}, schema ${s.trino.schema}.`,
+        );
+      }
+      throw error;
+    }
+    writeRows(result.columns, result.rows, format as SqlFormat);
+    const count = result.rows.length;
+    process.stderr.write(dim(`(${count} row${count === 1 ? "" : "s"})\n`));
     return 0;
   },
 

@@ -19,7 +19,8 @@ Commands:
   ingest --direct FILE...  the same load without Airflow (debugging, benchmarks)
   dashboards [--overwrite] create or update Superset's datasets and dashboards (only what changed)
   dashboards --export DIR  write the curated dashboards as Superset asset bundles into DIR
-  sql "STATEMENT"          run one SQL statement on Trino (catalog iceberg, schema lakehouse)
+  sql "STATEMENT"          run one SQL statement on Trino (catalog iceberg, schema lakehouse);
+                           --format table|csv|json, every value exactly as Trino sends it
   install [--docker]       download and build what native mode runs, or docker mode's images (idempotent)
   doctor                   check ports, memory, disk and tool versions, with fixes
   backup [DIR]             a consistent copy of the tables, databases and objects, taken while running
@@ -45,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
       lines: { type: "string", short: "n" },
       export: { type: "string" },
       overwrite: { type: "boolean" },
+      format: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });

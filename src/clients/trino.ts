@@ -1,4 +1,5 @@
 /** A minimal client for Trino's HTTP protocol: POST the statement, follow nextUri. */
+import { parse as parseLossless } from "lossless-json";
 
 export interface TrinoColumn {
   name: string;
@@ -38,7 +39,15 @@ export class TrinoClient {
     private readonly options: { user?: string; catalog?: string; schema?: string } = {},
   ) {}
 
-  async query<Row extends unknown[] = unknown[]>(sql: string): Promise<TrinoResult<Row>> {
+  /**
+   * Runs one statement and reads every page of its result. With `exact`, every number in
+   * the rows is a LosslessNumber (lossless-json) holding the digits Trino sent: a JavaScript
+   * number would change a bigint above 2^53 (a snapshot id, a 64-bit key).
+   */
+  async query<Row extends unknown[] = unknown[]>(
+    sql: string,
+    { exact = false }: { exact?: boolean } = {},
+  ): Promise<TrinoResult<Row>> {
     const headers: Record<string, string> = { "X-Trino-User": this.options.user ?? "lakehouse" };
     if (this.options.catalog) headers["X-Trino-Catalog"] = this.options.catalog;
     if (this.options.schema) headers["X-Trino-Schema"] = this.options.schema;
@@ -46,6 +55,7 @@ export class TrinoClient {
       `${this.baseUrl}/v1/statement`,
       { method: "POST", body: sql, headers },
       sql,
+      exact,
     );
     const rows: Row[] = [];
     let columns: TrinoColumn[] = [];
@@ -54,11 +64,16 @@ export class TrinoClient {
       if (page.columns) columns = page.columns;
       if (page.data) rows.push(...(page.data as Row[]));
       if (!page.nextUri) return { columns, rows, updateType: page.updateType };
-      page = await this.fetchJson(page.nextUri, { headers }, sql);
+      page = await this.fetchJson(page.nextUri, { headers }, sql, exact);
     }
   }
 
-  private async fetchJson(url: string, init: RequestInit, sql: string): Promise<TrinoResponse> {
+  private async fetchJson(
+    url: string,
+    init: RequestInit,
+    sql: string,
+    exact: boolean,
+  ): Promise<TrinoResponse> {
     for (let attempt = 0; ; attempt++) {
       let response: Response;
       try {
@@ -81,7 +96,8 @@ export class TrinoClient {
           sql,
         );
       }
-      return (await response.json()) as TrinoResponse;
+      if (!exact) return (await response.json()) as TrinoResponse;
+      return parseLossless(await response.text()) as TrinoResponse;
     }
   }
 }

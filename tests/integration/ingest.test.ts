@@ -104,6 +104,28 @@ describe("CSV ingestion (direct)", () => {
     );
   });
 
+  it("`lakehouse sql` prints 64-bit snapshot ids exactly, in every format, and a mistake as one line", async () => {
+    const sql =
+      'SELECT snapshot_id, CAST(snapshot_id AS varchar) AS exact FROM iceberg.lakehouse."sales_sample$snapshots"';
+    const csv = (await stack.ok(["sql", sql, "--format", "csv"])).stdout.trim().split("\n");
+    expect(csv[0]).toBe("snapshot_id,exact");
+    expect(csv.length).toBeGreaterThan(1);
+    for (const line of csv.slice(1)) {
+      const [id, exact] = line.split(",");
+      expect(id).toBe(exact);
+    }
+    const exact = csv[1]?.split(",")[1];
+    expect((await stack.ok(["sql", sql])).stdout).toContain(`${exact}`);
+    expect((await stack.ok(["sql", sql, "--format", "json"])).stdout).toContain(
+      `{"snapshot_id":${exact},"exact":"${exact}"}`,
+    );
+
+    const mistake = await stack.run(["sql", "SELECT nope FROM sales_sample"]);
+    expect(mistake.code).toBe(1);
+    expect(mistake.stderr).toMatch(/^error: line 1:8: Column 'nope' cannot be resolved/);
+    expect(mistake.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("does nothing when the same content comes again", async () => {
     const snapshots = await scalar(
       'SELECT count(*) FROM iceberg.lakehouse."sales_sample$snapshots"',
