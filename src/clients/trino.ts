@@ -102,6 +102,11 @@ export class TrinoClient {
   }
 }
 
+/** Quotes a string literal for Trino: wraps in single quotes, doubling any inside. */
+export function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
 /** Quotes an SQL identifier for Trino: wraps in double quotes, doubling any inside. */
 export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;

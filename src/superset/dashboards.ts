@@ -3,7 +3,7 @@
  * what the column means (column-kinds.ts). The curated dashboards (Sales, Data quality) are
  * asset bundles instead (bundles.ts).
  */
-import { quoteIdentifier } from "../clients/trino.ts";
+import { quoteIdentifier, quoteLiteral } from "../clients/trino.ts";
 import { LEDGER_TABLE, rejectsTable } from "../pipeline/conventions.ts";
 import {
   bars,
@@ -200,7 +200,7 @@ export function overviewDashboard(table: TableShape, profile: TableProfile): Das
       table: LEDGER_TABLE,
       columns: ["file_path", "status", "rows_accepted", "rows_rejected", "finished_at", "message"],
       orderBy: "finished_at",
-      where: `table_name = '${t.replaceAll("'", "''")}'`,
+      where: `table_name = ${quoteLiteral(t)}`,
       formats: { rows_accepted: WHOLE, rows_rejected: WHOLE },
       pageLength: 10,
       description: "Each load of a file into this table, the latest first.",

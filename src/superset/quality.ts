@@ -5,7 +5,7 @@
  * rejects tables and Iceberg's metadata tables. Their SQL lists the tables, so it is
  * written here and brought up to date on every provisioning.
  */
-import { quoteIdentifier } from "../clients/trino.ts";
+import { quoteIdentifier, quoteLiteral } from "../clients/trino.ts";
 import {
   INGESTED_AT,
   LEDGER_STATUS,
@@ -25,8 +25,7 @@ export const FILE_STATUS = "Data quality · files";
 export const QUARANTINE = "Data quality · quarantined rows";
 export const TABLE_HEALTH = "Data quality · table health";
 
-const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
-const FAILING = `(${literal(LEDGER_STATUS.rejected)}, ${literal(LEDGER_STATUS.failed)})`;
+const FAILING = `(${quoteLiteral(LEDGER_STATUS.rejected)}, ${quoteLiteral(LEDGER_STATUS.failed)})`;
 
 /**
  * Every file's latest attempt. An attempt that saw the file change under it says nothing
@@ -41,7 +40,7 @@ export function fileStatus(): VirtualDataset {
       `  finished_at, message, status IN ${FAILING} AS needs_fix`,
       "FROM (",
       "  SELECT *, row_number() OVER (PARTITION BY file_path ORDER BY finished_at DESC) AS latest",
-      `  FROM ${quoteIdentifier(LEDGER_TABLE)} WHERE status <> ${literal(LEDGER_STATUS.changed)}`,
+      `  FROM ${quoteIdentifier(LEDGER_TABLE)} WHERE status <> ${quoteLiteral(LEDGER_STATUS.changed)}`,
       ") WHERE latest = 1",
     ].join("\n"),
   };
@@ -64,7 +63,7 @@ export function quarantine(rejectTables: RejectsShape[]): VirtualDataset {
   const selects = rejectTables.slice(0, QUARANTINE_TABLES).map((r) => {
     const pick = (c: string) => (r.columns.includes(c) ? quoteIdentifier(c) : "NULL");
     return [
-      `SELECT ${literal(r.table)} AS table_name, ${pick(SOURCE_FILE)} AS file_path,`,
+      `SELECT ${quoteLiteral(r.table)} AS table_name, ${pick(SOURCE_FILE)} AS file_path,`,
       `  ${pick("line")} AS line, ${columns.map((c) => `${pick(c)} AS ${c}`).join(", ")},`,
       `  ${pick(INGESTED_AT)} AS quarantined_at`,
       `FROM ${quoteIdentifier(r.rejects)}`,
@@ -94,8 +93,8 @@ export function quarantine(rejectTables: RejectsShape[]): VirtualDataset {
  * Trino plans each table read here as stages of one query, and refuses a query of more
  * than 150 (query.max-stage-count): the table health dataset covers this many tables (two
  * reads each), the quarantine this many rejects tables (one read each). Provisioning gives
- * them the most recently loaded first. Past that, issue 18's per-table health record is the
- * way (see docs/dashboards.md).
+ * them the most recently loaded first. Past that, a per-table health record written by the
+ * loader is the way (see docs/dashboards.md).
  */
 export const HEALTH_TABLES = 40;
 export const QUARANTINE_TABLES = 100;
@@ -110,7 +109,7 @@ export function tableHealth(tables: string[]): VirtualDataset {
     const files = quoteIdentifier(`${t}$files`);
     const snapshots = quoteIdentifier(`${t}$snapshots`);
     return [
-      `SELECT ${literal(t)} AS table_name, f.data_files, f.small_files, s.snapshots,`,
+      `SELECT ${quoteLiteral(t)} AS table_name, f.data_files, f.small_files, s.snapshots,`,
       "  s.last_compaction, s.oldest_snapshot",
       "FROM (",
       `  SELECT count(*) AS data_files, count_if(file_size_in_bytes < ${small}) AS small_files`,

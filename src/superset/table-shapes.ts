@@ -1,13 +1,13 @@
 /**
  * The lakehouse's tables and their columns, as provisioning needs them. Trino's
- * information_schema.columns loads every table's metadata from the catalog (most of an
- * unchanged provisioning run with a hundred tables), so columns are read again only for
+ * information_schema.columns loads every table's metadata from the catalog (a cost that
+ * grows with the number of tables), so columns are read again only for
  * tables whose loads changed since the last run; the rest come from the provisioning
  * state. A table no load wrote (CREATE TABLE AS in Trino, say) has no such marker and is
  * always read.
  */
 import type { TrinoClient } from "../clients/trino.ts";
-import { quoteIdentifier } from "../clients/trino.ts";
+import { quoteIdentifier, quoteLiteral } from "../clients/trino.ts";
 import {
   isRejectsTable,
   LEDGER_TABLE,
@@ -31,7 +31,6 @@ export interface KnownShape {
 }
 
 const LINEAGE = new Set(LINEAGE_COLUMNS);
-const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 /** Past this many tables to read, one query for all is cheaper than naming them. */
 const READ_ALL = 20;
 
@@ -78,9 +77,9 @@ export async function tableShapes(
   if (stale.length > 0) {
     const wanted = new Set(stale);
     const only =
-      stale.length > READ_ALL ? "" : ` AND table_name IN (${stale.map(literal).join(", ")})`;
+      stale.length > READ_ALL ? "" : ` AND table_name IN (${stale.map(quoteLiteral).join(", ")})`;
     const { rows } = await trino.query<[string, string, string]>(
-      `SELECT table_name, column_name, data_type FROM ${quoteIdentifier(catalog)}.information_schema.columns WHERE table_schema = ${literal(schema)}${only} ORDER BY table_name, ordinal_position`,
+      `SELECT table_name, column_name, data_type FROM ${quoteIdentifier(catalog)}.information_schema.columns WHERE table_schema = ${quoteLiteral(schema)}${only} ORDER BY table_name, ordinal_position`,
     );
     const read: Record<string, KnownShape> = {};
     for (const [table, column, type] of rows) {
@@ -115,7 +114,7 @@ export async function tableNames(
   schema: string,
 ): Promise<string[]> {
   const { rows } = await trino.query<[string]>(
-    `SELECT table_name FROM ${quoteIdentifier(catalog)}.information_schema.tables WHERE table_schema = ${literal(schema)} ORDER BY table_name`,
+    `SELECT table_name FROM ${quoteIdentifier(catalog)}.information_schema.tables WHERE table_schema = ${quoteLiteral(schema)} ORDER BY table_name`,
   );
   return rows.map(([name]) => name);
 }
