@@ -75,7 +75,7 @@ describe("docker-compose.yml against the Compose Specification schema", () => {
   });
 });
 
-describe("docker-compose.yml implements docs/architecture.md", () => {
+describe("docker-compose.yml implements docs/specification.md", () => {
   it("attaches every service to the one bridge network, lakehouse-network", () => {
     expect(compose.networks["lakehouse-network"]).toEqual({
       name: "lakehouse-network",

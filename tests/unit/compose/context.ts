@@ -23,7 +23,7 @@ export const service = (name: string): Service => {
   if (!s) throw new Error(`docker-compose.yml has no service "${name}"`);
   return s;
 };
-export const spec = readRepoFile("docs/architecture.md");
+export const spec = readRepoFile("docs/specification.md");
 export const versionsEnv = readVersionsEnv();
 export const pins = versionsEnv.values;
 

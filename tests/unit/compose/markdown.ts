@@ -1,6 +1,6 @@
 /**
- * The tables of docs/architecture.md, read by the tests so that the compose file and the
- * spec cannot drift apart silently.
+ * The tables of docs/specification.md (the original specification), read by the tests so
+ * that the compose file and the specification cannot drift apart silently.
  */
 export type Row = Record<string, string>;
 
@@ -11,7 +11,7 @@ const cells = (line: string) => line.trim().replace(/^\|/, "").replace(/\|$/, ""
 export function tableAfterHeading(markdown: string, heading: string): Row[] {
   const lines = markdown.split("\n");
   const start = lines.findIndex((l) => /^#{1,6}\s/.test(l) && l.replace(/^#+\s*/, "") === heading);
-  if (start < 0) throw new Error(`docs/architecture.md has no heading "${heading}"`);
+  if (start < 0) throw new Error(`docs/specification.md has no heading "${heading}"`);
   let i = start + 1;
   while (i < lines.length && !lines[i]?.trim().startsWith("|")) {
     if (/^#{1,6}\s/.test(lines[i] ?? "")) throw new Error(`No table under "${heading}"`);
