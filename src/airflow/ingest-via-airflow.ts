@@ -1,8 +1,8 @@
 import { dim, type Reporter } from "../cli/reporter.ts";
 import type { Settings } from "../config/settings.ts";
-import { intoRawZone } from "../pipeline/direct-ingest.ts";
 import { sourceName } from "../pipeline/drop-zone.ts";
 import { type FileOutcome, summarise } from "../pipeline/outcomes.ts";
+import { intoRawZone } from "../pipeline/raw-zone-placement.ts";
 import { AirflowClient, type TaskInstance } from "./client.ts";
 
 export const INGEST_DAG = "csv_to_iceberg";

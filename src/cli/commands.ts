@@ -1,6 +1,6 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { envFile } from "../config/paths.ts";
 import { loadSettings, type Settings } from "../config/settings.ts";
@@ -8,27 +8,41 @@ import { rejectsTable } from "../pipeline/conventions.ts";
 import { ingestDirect, rawFiles } from "../pipeline/direct-ingest.ts";
 import type { FileOutcome } from "../pipeline/outcomes.ts";
 import {
+  contractTarget,
+  copyIntoRawZone,
+  differs,
+  rawZoneTarget,
+} from "../pipeline/raw-zone-placement.ts";
+import {
   compose,
   composeAvailable,
   composeProjectExists,
   dockerStatuses,
 } from "../runtime/docker/compose.ts";
+import type { ServiceStatus } from "../runtime/runtime.ts";
 import { authority, type Endpoint, httpUrl } from "../services/addresses.ts";
+import { closest } from "./command-line.ts";
 import { bold, consoleReporter, dim, green, red, yellow } from "./reporter.ts";
 import { SQL_FORMATS, type SqlFormat, writeRows } from "./sql-output.ts";
 import { printStatusTable } from "./status-table.ts";
-import { UserError } from "./user-error.ts";
+import { UsageError, UserError } from "./user-error.ts";
 
+/** What the command line gave (command-line.ts says which command takes which). */
 export interface CommandOptions {
   native?: boolean;
   docker?: boolean;
   direct?: boolean;
   json?: boolean;
+  watch?: boolean;
   yes?: boolean;
   lines?: string;
+  follow?: boolean;
   export?: string;
   overwrite?: boolean;
   format?: string;
+  table?: string;
+  contract?: string;
+  replace?: boolean;
   args: string[];
 }
 
@@ -129,9 +143,25 @@ async function provisionWithProgress(
   }
 }
 
+/** Asks a yes/no question on the terminal; anything but y or yes is no. */
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(question);
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
+}
+
 /** Who to log in as; the password itself stays in .env, out of terminals and logs. */
 function airflowLoginHint(s: Settings): string {
   return `login ${s.airflow.adminUser}, password AIRFLOW_ADMIN_PASSWORD in ${s.paths.envFile}`;
+}
+
+/** Both web logins, for `status`: where each password is, never the password. */
+function loginHints(s: Settings): string {
+  return [
+    `Superset: login ${s.superset.adminUser}, password SUPERSET_ADMIN_PASSWORD in ${s.paths.envFile}`,
+    `Airflow:  ${airflowLoginHint(s)}`,
+  ].join("\n");
 }
 
 function printWhereToLook(s: Settings, logs: string): void {
@@ -208,14 +238,71 @@ export const commands: Record<string, Command> = {
   },
 
   async ingest(options) {
-    if (options.args.length === 0)
-      throw new UserError("Which files? Usage: lakehouse ingest FILE... (or --direct FILE...)");
     const s = loadSettings();
+    const placement = { table: options.table, replace: options.replace === true };
+    const targets = options.args.map((file) => rawZoneTarget(s, file, placement));
+    const contract =
+      options.contract === undefined
+        ? undefined
+        : { source: options.contract, target: contractTarget(s, targets) };
+    if (contract && !existsSync(contract.source))
+      throw new UserError(`--contract ${contract.source}: no such file`);
+    const pairs = options.args.map((file, i) => ({ source: file, target: targets[i] ?? file }));
+    if (contract) pairs.push(contract);
+    const clashes = pairs.filter((p) => differs(p.source, p.target));
+    if (clashes.length > 0 && !placement.replace) {
+      const names = clashes.map((c) => relative(s.paths.root, c.target)).join(", ");
+      if (!process.stdin.isTTY) {
+        throw new UserError(
+          `${names} already ${clashes.length === 1 ? "holds a different file" : "hold different files"} of that name. Pass --replace to load yours in ${clashes.length === 1 ? "its" : "their"} place, or rename yours.`,
+        );
+      }
+      if (
+        !(await confirm(
+          `${names} already ${clashes.length === 1 ? "holds a different file" : "hold different files"}. Replace with yours? [y/N] `,
+        ))
+      ) {
+        reporter.info("Nothing loaded.");
+        return 1;
+      }
+      placement.replace = true;
+    }
+    const files = pairs.map((p) => copyIntoRawZone(p.source, p.target, placement.replace));
+    if (contract) files.pop();
     const outcomes = options.direct
-      ? await ingestDirect(s, options.args, reporter)
-      : await (await airflowIngest()).ingestViaAirflow(s, options.args, reporter);
+      ? await ingestDirect(s, files, reporter)
+      : await (await airflowIngest()).ingestViaAirflow(s, files, reporter);
     printOutcomes(s, outcomes);
     return outcomes.some((o) => o.status === "failed") ? 1 : 0;
+  },
+
+  async drop(options) {
+    const [table = ""] = options.args;
+    const s = loadSettings();
+    const mode = existingMode(s, options);
+    const { trinoClient } = await bootstrapping();
+    const { planDrop, dropTable } = await import("../pipeline/drop-table.ts");
+    const trino = trinoClient(s);
+    const plan = await planDrop(s, trino, table);
+    const what = [
+      `table ${table} (${plan.rows} rows)`,
+      ...(plan.rejects ? [rejectsTable(table)] : []),
+      `its ${plan.loads} load record(s)`,
+      "its raw-zone objects",
+      "its dashboard",
+    ].join(", ");
+    if (!options.yes) {
+      if (!process.stdin.isTTY) throw new UserError(`drop removes ${what}; pass --yes to confirm.`);
+      if (!(await confirm(`Drop ${what}? Its CSV files move to data/dropped/. [y/N] `))) {
+        reporter.info("Nothing dropped.");
+        return 1;
+      }
+    }
+    const done = reporter.step(`Dropping ${table}`);
+    const movedTo = await dropTable(s, trino, plan, (line) => reporter.info(`  ${line}`));
+    done(movedTo ? `its CSV files are in ${relative(s.paths.root, movedTo)}/` : "done");
+    await provisionWithProgress(s, mode);
+    return 0;
   },
 
   async dashboards(options) {
@@ -283,34 +370,70 @@ export const commands: Record<string, Command> = {
 
   async status(options) {
     const s = loadSettings();
-    const statuses =
-      existingMode(s, options) === "docker"
-        ? dockerStatuses(s)
-        : await new (await nativeRuntime()).NativeRuntime(s, reporter).status();
-    if (options.json) {
-      process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
-    } else {
-      printStatusTable(statuses);
-      process.stdout.write(`\nAirflow: ${airflowLoginHint(s)}\n`);
+    const docker = existingMode(s, options) === "docker";
+    const runtime = docker ? undefined : new (await nativeRuntime()).NativeRuntime(s, reporter);
+    const read = async () => (runtime ? runtime.status() : dockerStatuses(s));
+    const print = (statuses: ServiceStatus[]) => {
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
+      } else {
+        printStatusTable(statuses);
+        process.stdout.write(`\n${loginHints(s)}\n`);
+      }
+    };
+    if (!options.watch) {
+      const statuses = await read();
+      print(statuses);
+      return statuses.every((x) => x.health === "healthy") ? 0 : 3;
     }
-    return statuses.every((x) => x.health === "healthy") ? 0 : 3;
+    // Redrawn in place, as `watch` would, until Ctrl-C.
+    for (;;) {
+      const statuses = await read();
+      if (process.stdout.isTTY) process.stdout.write("\x1b[H\x1b[2J");
+      print(statuses);
+      process.stdout.write(
+        dim(`\n${new Date().toLocaleTimeString()} · every 2 s · Ctrl-C to stop\n`),
+      );
+      await new Promise((r) => setTimeout(r, 2000));
+    }
   },
 
   async logs(options) {
     const [name] = options.args;
-    if (!name) throw new UserError("Which service? Usage: lakehouse logs <service>");
+    const lines = options.lines === undefined ? 50 : Number(options.lines);
+    if (!Number.isInteger(lines) || lines < 0) {
+      throw new UsageError(`-n ${options.lines}: give a whole number of lines, e.g. -n 100.`);
+    }
     const s = loadSettings();
-    const lines = Number(options.lines ?? 50);
-    if (existingMode(s, options) === "docker")
-      return compose(s, "logs", "--tail", String(lines), name);
-    (await import("../services/catalogue.ts")).findService(name);
+    const { CATALOGUE } = await import("../services/catalogue.ts");
+    const names = CATALOGUE.map((x) => x.name);
+    const docker = existingMode(s, options) === "docker";
+    // Docker mode has a few services of its own (init jobs, the scale profile's): Compose
+    // knows those, and says so in one line when a name is none of them.
+    if (name && !names.includes(name) && !docker) {
+      const guess = closest(name, names);
+      throw new UserError(
+        `No service "${name}".${guess ? ` Did you mean "${guess}"?` : ""} Services: ${names.join(", ")}.`,
+      );
+    }
+    if (docker) {
+      const follow = options.follow ? ["--follow"] : [];
+      return compose(s, "logs", "--tail", String(lines), ...follow, ...(name ? [name] : []));
+    }
     const { NativeRuntime, tail } = await nativeRuntime();
-    const path = new NativeRuntime(s, reporter).logPath(name);
-    if (!existsSync(path)) {
-      reporter.info(`No log yet for ${name} (${path}).`);
+    const runtime = new NativeRuntime(s, reporter);
+    const paths = (name ? [name] : names).map((n) => runtime.logPath(n)).filter(existsSync);
+    if (paths.length === 0) {
+      reporter.info(`No log yet${name ? ` for ${name}` : ""} (${runtime.logPath(name ?? "")}).`);
       return 1;
     }
-    process.stdout.write(`${dim(`==> ${path} <==`)}\n${tail(path, lines)}\n`);
+    if (options.follow) {
+      // tail -F follows each file across the keeper's restarts, with a header per file.
+      const child = spawn("tail", ["-F", "-n", String(lines), ...paths], { stdio: "inherit" });
+      return new Promise((done) => child.once("exit", (code) => done(code ?? 0)));
+    }
+    for (const path of paths)
+      process.stdout.write(`${dim(`==> ${path} <==`)}\n${tail(path, lines)}\n`);
     return 0;
   },
 
@@ -342,12 +465,8 @@ export const commands: Record<string, Command> = {
     // A docker install reset (containers and volumes removed) is restored with --docker.
     const mode = existingMode(s, options);
     if (!options.yes) {
-      const rl = createInterface({ input: process.stdin, output: process.stderr });
-      const answer = await rl.question(
-        `This replaces every table, dashboard and Airflow record with the backup in ${resolve(dir)}. Continue? [y/N] `,
-      );
-      rl.close();
-      if (!/^y(es)?$/i.test(answer.trim())) {
+      const question = `This replaces every table, dashboard and Airflow record with the backup in ${resolve(dir)}. Continue? [y/N] `;
+      if (!(await confirm(question))) {
         reporter.info("Nothing restored.");
         return 1;
       }

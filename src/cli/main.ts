@@ -1,66 +1,31 @@
-import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
 import { SettingsError } from "../config/settings.ts";
 import { PrerequisiteError } from "../install/prerequisites.ts";
 import { ServiceStartError } from "../runtime/runtime.ts";
+import { type CommandLine, parseCommandLine, usage } from "./command-line.ts";
 import { commands } from "./commands.ts";
-import { bold, red } from "./reporter.ts";
-import { UserError } from "./user-error.ts";
+import { bold, dim, red } from "./reporter.ts";
+import { UsageError, UserError } from "./user-error.ts";
 
-const USAGE = `${bold("lakehouse")} — CSV files in, Iceberg tables and dashboards out.
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return `lakehouse ${pkg.version}`;
+}
 
-Usage: lakehouse <command> [options]
-
-Commands:
-  up [--native|--docker]   install what is missing, start the stack, load data/raw/, provision dashboards
-  down                     stop every service, keep all data
-  status [--json]          each service's state, health, URL and log file
-  logs <service> [-n N]    the last N lines (default 50) of a service's log
-  ingest FILE...           load CSV files now through Airflow, following each file's task
-  ingest --direct FILE...  the same load without Airflow (debugging, benchmarks)
-  dashboards [--overwrite] create or update Superset's datasets and dashboards (only what changed)
-  dashboards --export DIR  write the curated dashboards as Superset asset bundles into DIR
-  sql "STATEMENT"          run one SQL statement on Trino (catalog iceberg, schema lakehouse);
-                           --format table|csv|json, every value exactly as Trino sends it
-  install [--docker]       download and build what native mode runs, or docker mode's images (idempotent)
-  doctor                   check ports, memory, disk and tool versions, with fixes
-  backup [DIR]             a consistent copy of the tables, databases and objects, taken while running
-  restore DIR [--yes]      bring the platform back to a backup (asks first)
-  reset [--yes]            stop and delete all data (asks first)
-
-down, status, logs and dashboards act on the docker compose stack when its containers exist,
-else on native mode's processes; --native or --docker chooses.
-
-Settings come from .env (generated on first run) and the environment; see README.md.
-`;
-
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      native: { type: "boolean" },
-      docker: { type: "boolean" },
-      direct: { type: "boolean" },
-      json: { type: "boolean" },
-      yes: { type: "boolean", short: "y" },
-      lines: { type: "string", short: "n" },
-      export: { type: "string" },
-      overwrite: { type: "boolean" },
-      format: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  const [name, ...rest] = positionals;
-  if (!name || values.help || name === "help") {
-    process.stdout.write(USAGE);
-    return name || values.help ? 0 : 2;
+async function main(line: CommandLine): Promise<number> {
+  if (line.kind === "version") {
+    process.stdout.write(`${version()}\n`);
+    return 0;
   }
-  const command = commands[name];
-  if (!command) {
-    process.stderr.write(`Unknown command "${name}".\n\n${USAGE}`);
-    return 2;
+  if (line.kind === "help") {
+    process.stdout.write(line.text === usage() ? usage(bold) : line.text);
+    return 0;
   }
-  return command({ ...values, args: rest });
+  const command = commands[line.command];
+  if (!command) throw new UsageError(`"${line.command}" is not a lakehouse command.`);
+  return command({ ...line.options, args: line.args });
 }
 
 // `lakehouse status | head` closes the pipe early: that is the reader's choice, not an error.
@@ -69,9 +34,12 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+const argv = process.argv.slice(2);
+const debug = argv.includes("--debug");
 try {
-  process.exitCode = await main(process.argv.slice(2));
+  process.exitCode = await main(parseCommandLine(argv));
 } catch (error) {
+  process.exitCode = error instanceof UsageError ? 2 : 1;
   if (error instanceof ServiceStartError) {
     process.stderr.write(`\n${red("error:")} ${error.message}\n`);
     if (error.logTail)
@@ -86,7 +54,15 @@ try {
   ) {
     process.stderr.write(`${red("error:")} ${error.message}\n`);
   } else {
-    process.stderr.write(`${red("error:")} ${(error as Error).stack ?? String(error)}\n`);
+    // Not a mistake of the user's: one line, and where to look; the trace on request.
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${red("error:")} ${message}\n`);
+    if (!debug)
+      process.stderr.write(
+        dim(
+          "This was unexpected. ./lakehouse status and ./lakehouse logs SERVICE show the services; run again with --debug for where it happened.\n",
+        ),
+      );
   }
-  process.exitCode = 1;
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${dim(error.stack)}\n`);
 }

@@ -1,13 +1,12 @@
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, renameSync } from "node:fs";
-import { basename, join, relative, resolve } from "node:path";
+import { join } from "node:path";
 import { dim, type Reporter } from "../cli/reporter.ts";
-import { UserError } from "../cli/user-error.ts";
 import type { Settings } from "../config/settings.ts";
 import { installedTools } from "../install/installer.ts";
 import { httpUrl } from "../services/addresses.ts";
 import { dropZoneListing, sourceName } from "./drop-zone.ts";
 import { type FileOutcome, outcomesOf, parseOutcome, summarise } from "./outcomes.ts";
+import { intoRawZone } from "./raw-zone-placement.ts";
 
 /** The environment the Python pipeline reads its connections from (lakehouse_loader/config.py). */
 export function pipelineEnv(s: Settings): Record<string, string> {
@@ -24,21 +23,6 @@ export function pipelineEnv(s: Settings): Record<string, string> {
     LAKEHOUSE_SNAPSHOT_RETENTION: s.snapshotRetention,
     PYTHONPATH: join(s.paths.root, "loader"),
   };
-}
-
-/** A file outside data/raw/ is copied in first: the drop zone is the one source of truth. */
-export function intoRawZone(s: Settings, file: string): string {
-  const raw = join(s.paths.data, "raw");
-  const absolute = resolve(file);
-  if (!existsSync(absolute)) throw new UserError(`${file}: no such file`);
-  if (!relative(raw, absolute).startsWith("..")) return absolute;
-  mkdirSync(raw, { recursive: true });
-  const target = join(raw, basename(absolute));
-  // Copied under a hidden name, then renamed: the scheduled scan never sees half a file.
-  const partial = join(raw, `.${basename(absolute)}.partial`);
-  copyFileSync(absolute, partial);
-  renameSync(partial, target);
-  return target;
 }
 
 /**

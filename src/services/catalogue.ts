@@ -28,6 +28,11 @@ export interface ServiceDefinition {
   dependsOn: string[];
   /** Probed from the host, so the same check serves both modes. */
   readiness(settings: Settings): ReadinessCheck;
+  /**
+   * What `lakehouse status` asks instead, when the readiness check is slow (it starts a
+   * process): the same answer from a service already running.
+   */
+  health?(settings: Settings): ReadinessCheck;
   /** Where a person (or a client) reaches it, for `lakehouse status`. */
   url?(settings: Settings): string;
 }
@@ -164,7 +169,7 @@ export const CATALOGUE: readonly ServiceDefinition[] = [
   {
     name: "airflow-apiserver",
     containerName: "lakehouse-airflow-webserver",
-    role: "Airflow UI and REST API (the spec's webserver)",
+    role: "Airflow's web UI and REST API",
     ports: [{ setting: "AIRFLOW_PORT", containerPort: 8080, purpose: "Airflow UI and REST API" }],
     dependsOn: AIRFLOW_DEPENDENCIES,
     readiness: (s) => airflowHealth(s),
@@ -186,6 +191,25 @@ export const CATALOGUE: readonly ServiceDefinition[] = [
         ["-m", "celery", "--app", CELERY_APP, "inspect", "ping", "--timeout", "5"],
         { env: airflowEnv(s), stdout: /pong/, timeoutMs: 30_000 },
       ),
+    // Flower knows from the workers' heartbeats (events) whether they are alive: no process
+    // to start (celery's ping costs 2-4 s). A worker it does not see as alive, or no Flower,
+    // gets the ping above.
+    health: (s) => {
+      const flower = Wait.forHttp(http(s, "FLOWER_PORT", "/api/workers?status=1"), {
+        headers: {
+          authorization: `Basic ${Buffer.from(`${s.airflow.adminUser}:${s.airflow.adminPassword.reveal()}`).toString("base64")}`,
+        },
+        body: (text) => Object.values(JSON.parse(text) as Record<string, unknown>).includes(true),
+      });
+      const ping = findService("airflow-worker").readiness(s);
+      return {
+        description: `${flower.description}, else ${ping.description}`,
+        async probe() {
+          const answer = await flower.probe();
+          return answer.ready ? answer : ping.probe();
+        },
+      };
+    },
   },
   {
     name: "airflow-flower",

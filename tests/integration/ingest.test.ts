@@ -1,6 +1,13 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +21,7 @@ import {
   LEDGER_TABLE,
   rawKey,
   rawPrefix,
+  rejectsPrefix,
   rejectsTable,
   SOURCE_FILE,
 } from "../../src/pipeline/conventions.ts";
@@ -388,5 +396,81 @@ describe("CSV ingestion (direct)", () => {
     expect(await scalar("SELECT count(DISTINCT order_id) FROM iceberg.lakehouse.killed")).toBe(
       200_000,
     );
+  });
+
+  it("`ingest --table --contract` places files by table; a different file of the same name needs --replace; `drop` removes the table and only it", async () => {
+    const rows = (bad: number | undefined) =>
+      `id,amount\n${Array.from({ length: 30 }, (_, i) => `${i + 1},${i === bad ? "x" : i * 2}`).join("\n")}\n`;
+    const first = join(stack.dir, "mine", "batch.csv");
+    const second = join(stack.dir, "theirs", "batch.csv");
+    mkdirSync(join(stack.dir, "mine"), { recursive: true });
+    mkdirSync(join(stack.dir, "theirs"), { recursive: true });
+    writeFileSync(first, rows(undefined));
+    writeFileSync(second, rows(4));
+    const contract = join(stack.dir, "pinned.yaml");
+    writeFileSync(contract, "columns:\n  amount: {type: bigint}\nmax_reject_ratio: 0.5\n");
+
+    const loaded = await ingest(first, "--table", "drop_me", "--contract", contract);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    expect(loaded.stdout).toContain(
+      "data/raw/drop_me/batch.csv → iceberg.lakehouse.drop_me: 30 rows",
+    );
+    expect(readFileSync(join(raw, "drop_me.contract.yaml"), "utf8")).toContain("max_reject_ratio");
+
+    // Same name, other content: refused without --replace (no terminal to ask), nothing changed.
+    const refused = await ingest(second, "--table", "drop_me");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/already holds a different file.*--replace/);
+    expect(refused.stderr).not.toMatch(/\n\s+at /); // one line, no stack trace
+    expect(readFileSync(join(raw, "drop_me", "batch.csv"), "utf8")).toBe(rows(undefined));
+    const replaced = await ingest(second, "--table", "drop_me", "--replace");
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(replaced.stdout).toContain("29 rows, 1 rejected");
+    expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.drop_me")).toBe(29);
+    expect(await scalar(`SELECT count(*) FROM iceberg.lakehouse.${rejectsTable("drop_me")}`)).toBe(
+      1,
+    );
+
+    await stack.ok(["dashboards"]); // its dashboard, which drop must remove
+    const salesBefore = await scalar<number>("SELECT count(*) FROM iceberg.lakehouse.sales_sample");
+    const unconfirmed = await stack.run(["drop", "drop_me"]);
+    expect(unconfirmed.code).toBe(1);
+    expect(unconfirmed.stderr).toContain("pass --yes");
+    const mistyped = await stack.run(["drop", "drop_m", "--yes"]);
+    expect(mistyped.stderr).toContain("Did you mean drop_me?");
+
+    const dropped = await stack.run(["drop", "drop_me", "--yes"]);
+    expect(dropped.code, dropped.stderr).toBe(0);
+    const tables = await trino.query("SHOW TABLES FROM iceberg.lakehouse LIKE 'drop_me%'");
+    expect(tables.rows).toEqual([]);
+    expect(
+      await scalar(
+        `SELECT count(*) FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE table_name = 'drop_me'`,
+      ),
+    ).toBe(0);
+    // Its files left data/raw/ (the scan cannot load them again) and were kept.
+    expect(existsSync(join(raw, "drop_me"))).toBe(false);
+    expect(existsSync(join(raw, "drop_me.contract.yaml"))).toBe(false);
+    const kept = readdirSync(join(dataDir, "dropped"), { recursive: true }).map(String);
+    expect(kept).toEqual(expect.arrayContaining([expect.stringMatching(/batch\.csv$/)]));
+    // No object of it is left in either bucket.
+    const settings = stack.settings();
+    const s3 = s3Client(settings);
+    for (const [bucket, prefix] of [
+      [settings.s3.bucket, rawPrefix("drop_me")],
+      [settings.s3.bucket, rejectsPrefix("drop_me")],
+    ] as const) {
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+      expect({ prefix, objects: listed.KeyCount ?? 0 }).toEqual({ prefix, objects: 0 });
+    }
+    const warehouse = await s3.send(
+      new ListObjectsV2Command({ Bucket: settings.s3.warehouseBucket }),
+    );
+    expect(
+      (warehouse.Contents ?? []).map((o) => o.Key).filter((k) => k?.includes("drop_me")),
+    ).toEqual([]);
+    // Other tables untouched; its dashboard gone.
+    expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.sales_sample")).toBe(salesBefore);
+    expect(dropped.stderr).toContain("removed the dashboard and dataset of drop_me");
   });
 });

@@ -195,7 +195,7 @@ export class NativeRuntime {
             return { ...base, state: "failed", health: "-", detail: keeper.reason };
           return { ...base, state: "stopped", health: "-" };
         }
-        const result = await service.readiness(this.settings).probe();
+        const result = await (service.health ?? service.readiness)(this.settings).probe();
         return result.ready
           ? { ...base, pid, state: "running", health: "healthy" }
           : { ...base, pid, state: "running", health: "unhealthy", detail: result.reason };

@@ -6,6 +6,7 @@ export interface HttpWaitOptions {
   /** Extra condition on the body, e.g. Trino's `"starting": false`. */
   body?: (text: string) => boolean;
   timeoutMs?: number;
+  headers?: Record<string, string>;
 }
 
 export function forHttp(url: string, options: HttpWaitOptions = {}): ReadinessCheck {
@@ -17,6 +18,7 @@ export function forHttp(url: string, options: HttpWaitOptions = {}): ReadinessCh
         const response = await fetch(url, {
           signal: AbortSignal.timeout(options.timeoutMs ?? 3000),
           redirect: "manual",
+          headers: options.headers,
         });
         const text = await response.text();
         if (!statuses.includes(response.status)) return notReady(`HTTP ${response.status}`);
