@@ -9,6 +9,8 @@ export const INGEST_DAG = "csv_to_iceberg";
 /** The DAG's per-file task (airflow/dags/csv_to_iceberg.py). */
 const LOAD_TASK = "load";
 const FINISHED = new Set(["success", "failed"]);
+/** A task that will not run (again): skipped when a refresh already covers its loads. */
+const TASK_DONE = new Set([...FINISHED, "skipped", "upstream_failed", "removed"]);
 /** Polls every second while tasks move, slowing to every 5 s while nothing does: twenty
  * commands waiting behind a backlog would otherwise ask the API server 40 times a second. */
 const POLL_MS = 1000;
@@ -106,7 +108,9 @@ export async function ingestViaAirflow(
   );
   const { text, ok } = summarise(outcomes);
   done(text, ok);
-  const refreshing = tasks.some((t) => t.task_id !== LOAD_TASK && !FINISHED.has(t.state ?? ""));
+  // The refresh line only while a refresh is still to run (it is skipped when another
+  // refresh since these loads covers them).
+  const refreshing = tasks.some((t) => t.task_id !== LOAD_TASK && !TASK_DONE.has(t.state ?? ""));
   if (!FINISHED.has(state) && refreshing) {
     reporter.info(dim(`  dashboards refresh in the background (run ${run.dag_run_id})`));
   } else if (state === "failed" && outcomes.every((o) => o.status !== "failed")) {

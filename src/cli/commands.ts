@@ -22,7 +22,7 @@ import {
 import type { ServiceStatus } from "../runtime/runtime.ts";
 import { authority, type Endpoint, httpUrl } from "../services/addresses.ts";
 import { closest } from "./command-line.ts";
-import { bold, consoleReporter, dim, green, red, yellow } from "./reporter.ts";
+import { bold, consoleReporter, dim, green, plural, red, yellow } from "./reporter.ts";
 import { SQL_FORMATS, type SqlFormat, writeRows } from "./sql-output.ts";
 import { printStatusTable } from "./status-table.ts";
 import { UsageError, UserError } from "./user-error.ts";
@@ -122,7 +122,7 @@ async function provisionWithProgress(
   overwrite = false,
 ): Promise<void> {
   if (mode === "docker" && s.view === "host") {
-    return (await dockerRuntime()).provisionInNetwork(s, overwrite ? ["--overwrite"] : []);
+    return (await dockerRuntime()).provisionInNetwork(overwrite ? ["--overwrite"] : []);
   }
   const { provisionDashboards } = await import("../superset/provision.ts");
   const done = reporter.step("Provisioning Superset datasets and dashboards");
@@ -285,7 +285,7 @@ export const commands: Record<string, Command> = {
     const trino = trinoClient(s);
     const plan = await planDrop(s, trino, table);
     const what = [
-      `table ${table} (${plan.rows} rows)`,
+      `table ${table} (${plural(plan.rows, "row")})`,
       ...(plan.rejects ? [rejectsTable(table)] : []),
       `its ${plan.loads} load record(s)`,
       "its raw-zone objects",
@@ -527,7 +527,7 @@ function printOutcomes(s: Settings, outcomes: FileOutcome[]): void {
         ? `, ${o.rows_rejected} rejected (see ${rejectsTable(table)})`
         : "";
       process.stdout.write(
-        `${green("✓")} ${o.file} → ${table}: ${o.rows_accepted} rows${rejects}\n`,
+        `${green("✓")} ${o.file} → ${table}: ${plural(o.rows_accepted, "row")}${rejects}\n`,
       );
     }
   }

@@ -21,6 +21,10 @@ export const yellow = color(33);
 export const dim = color(2);
 export const bold = color(1);
 
+/** "1 row", "2 rows". */
+export const plural = (count: number | undefined, noun: string): string =>
+  `${count ?? 0} ${noun}${count === 1 ? "" : "s"}`;
+
 function formatBytes(bytes: number): string {
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { DeleteObjectsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { closest } from "../cli/command-line.ts";
+import { plural } from "../cli/reporter.ts";
 import { UserError } from "../cli/user-error.ts";
 import { s3Client } from "../clients/s3.ts";
 import type { TrinoClient } from "../clients/trino.ts";
@@ -119,7 +120,7 @@ export async function dropTable(
     progress(`dropped ${rejectsTable(plan.table)}`);
   }
   await trino.query(`DROP TABLE IF EXISTS ${name(plan.table)}`);
-  progress(`dropped ${plan.table} (${plan.rows} rows)`);
+  progress(`dropped ${plan.table} (${plural(plan.rows, "row")})`);
   if (plan.loads) {
     await trino.query(
       `DELETE FROM ${name(LEDGER_TABLE)} WHERE table_name = ${quoteLiteral(plan.table)}`,

@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Settings } from "../../config/settings.ts";
 import { trinoMemoryEnv } from "../../config/trino-memory.ts";
@@ -67,18 +68,38 @@ export function composeAvailable(): string | undefined {
   return undefined;
 }
 
-/** Whether this project's containers exist (running or not): then status, logs and down mean docker mode. */
+/**
+ * The compose project's name, as Compose takes it: COMPOSE_PROJECT_NAME, else the `name:`
+ * of docker-compose.yml.
+ */
+export function composeProjectName(s: Settings): string {
+  const named = /^name:\s*["']?([\w.-]+)/m.exec(
+    readFileSync(join(s.paths.root, "docker-compose.yml"), "utf8"),
+  );
+  return process.env.COMPOSE_PROJECT_NAME || named?.[1] || "lakehouse";
+}
+
+/**
+ * Whether this project's containers exist (running or not): then status, logs and down
+ * mean docker mode. Asked by label through the plain docker client: the Compose plugin
+ * takes 0.4 s to start, most of a native `status`.
+ */
 export function composeProjectExists(s: Settings): boolean {
   try {
-    const ids = execFileSync("docker", composeArgs(s, "ps", "--all", "--quiet"), {
-      env: composeEnv(s),
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-      timeout: 10_000,
-    });
+    const ids = execFileSync(
+      "docker",
+      [
+        "ps",
+        "--all",
+        "--quiet",
+        "--filter",
+        `label=com.docker.compose.project=${composeProjectName(s)}`,
+      ],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 },
+    );
     return ids.trim().length > 0;
   } catch {
-    return false; // no docker client, no engine, or no such project
+    return false; // no docker client, no engine
   }
 }
 

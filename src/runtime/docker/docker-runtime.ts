@@ -1,6 +1,8 @@
+import { spawn } from "node:child_process";
 import type { Reporter } from "../../cli/reporter.ts";
 import { UserError } from "../../cli/user-error.ts";
 import type { Settings } from "../../config/settings.ts";
+import { findService } from "../../services/catalogue.ts";
 import { stageBuildCertificates } from "./build-ca.ts";
 import { compose, composeAvailable } from "./compose.ts";
 
@@ -44,10 +46,17 @@ export async function startContainers(s: Settings, reporter: Reporter): Promise<
  * two then share the provisioning lock (a folder in the Airflow containers' state volume)
  * and reach Superset and Trino by the same addresses.
  */
-export async function provisionInNetwork(s: Settings, flags: string[] = []): Promise<void> {
+export async function provisionInNetwork(flags: string[] = []): Promise<void> {
   // Only constant flags are appended to the shell command.
   const command = ["exec $LAKEHOUSE_DASHBOARDS_COMMAND", ...flags].join(" ");
-  const code = await compose(s, "exec", "-T", "airflow-worker", "sh", "-c", command);
+  // `docker exec` on the worker's fixed container name: the same as `docker compose exec -T`
+  // without starting the Compose plugin (0.4 s of an unchanged run's 4).
+  const worker = findService("airflow-worker").containerName;
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn("docker", ["exec", worker, "sh", "-c", command], { stdio: "inherit" });
+    child.once("error", reject);
+    child.once("exit", (exitCode) => resolve(exitCode ?? 1));
+  });
   if (code !== 0)
     throw new UserError(
       `provisioning the dashboards failed (exit ${code}); see the lines above and: ./lakehouse logs superset`,
