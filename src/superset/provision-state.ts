@@ -25,16 +25,19 @@ export interface ProvisionState {
   datasets: Record<string, string>;
   /** Per table, its columns as last read (table-shapes.ts). */
   tables: Record<string, KnownShape>;
+  /** Per SQL dataset, the code that last refreshed its columns. */
+  virtual: Record<string, string>;
 }
 
 export function loadState(file: string, superset: string): ProvisionState {
   try {
     const state = JSON.parse(readFileSync(file, "utf8")) as ProvisionState;
-    if (state.superset === superset) return { ...state, tables: state.tables ?? {} };
+    if (state.superset === superset)
+      return { ...state, tables: state.tables ?? {}, virtual: state.virtual ?? {} };
   } catch {
     // None yet, or unreadable: everything is written again.
   }
-  return { superset, dashboards: {}, datasets: {}, tables: {} };
+  return { superset, dashboards: {}, datasets: {}, tables: {}, virtual: {} };
 }
 
 export function saveState(file: string, state: ProvisionState): void {

@@ -127,7 +127,11 @@ async function provision(
   ];
   if (names.has(LEDGER_TABLE)) virtual.unshift(fileStatus());
   for (const dataset of virtual) {
-    datasets[dataset.name] = await ensureVirtualDataset(superset, where, existing, dataset);
+    // Its columns are those of the code that wrote it: read again only after the code changed.
+    const code = fingerprint("virtual", dataset.name);
+    const known = state.virtual[dataset.name] === code;
+    datasets[dataset.name] = await ensureVirtualDataset(superset, where, existing, dataset, !known);
+    state.virtual[dataset.name] = code;
   }
   for (const name of Object.keys(state.datasets)) if (!names.has(name)) delete state.datasets[name];
 
