@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from pyiceberg.manifest import DataFile
     from pyiceberg.table import Table, Transaction
 
+    from .keyed import Counts, FileChanges, Keys
     from .types import ColumnType
 
 # What a load's snapshot records in its summary.
@@ -44,6 +45,10 @@ SUMMARY_SOURCE = "lakehouse.source-file"
 SUMMARY_SHA256 = "lakehouse.sha256"
 SUMMARY_ROWS = "lakehouse.rows"
 SUMMARY_REJECTED = "lakehouse.rows-rejected"
+# A keyed load's (keyed.py) changes to the table's rows.
+SUMMARY_INSERTED = "lakehouse.rows-inserted"
+SUMMARY_UPDATED = "lakehouse.rows-updated"
+SUMMARY_DELETED = "lakehouse.rows-deleted"
 COMMIT_ATTEMPTS = 5
 # Rows read back from the local copy at a time, when a load's files are written again.
 CHUNK_ROWS = 250_000
@@ -83,6 +88,7 @@ class PendingCommit:
 
     def __init__(self, catalog: Catalog, target: Target) -> None:
         self._catalog, self.target = catalog, target
+        self._table: Table | None = None  # as it was when planned; None: being created
         self._transaction, self.layout, self.new = self._plan()
 
     def _plan(self) -> tuple[Transaction, TableLayout, bool]:
@@ -93,6 +99,7 @@ class PendingCommit:
         try:
             table = catalog.load_table(target.identifier)
         except NoSuchTableError:
+            self._table = None
             schema, spec = new_table(target.columns, target.partition)
             creating = catalog.create_table_transaction(
                 target.identifier,
@@ -104,6 +111,7 @@ class PendingCommit:
             metadata = creating.table_metadata
             io = load_file_io(catalog.properties, metadata.location)
             return creating, TableLayout.of(metadata, io), True
+        self._table = table
         change = plan_change(table.schema(), target.columns, target.table, target.source)
         transaction = table.transaction()
         if table.properties.get(SOURCE_METRICS[0]) != SOURCE_METRICS[1]:
@@ -174,6 +182,79 @@ class PendingCommit:
             _delete(io, data_files)  # not committed
             raise
 
+    def commit_keyed(
+        self,
+        changes: FileChanges,
+        keys: Keys,
+        staging: Path,
+        sha256: str,
+        rows: int,
+        rejected: int = 0,
+        before_commit: Callable[[], object] | None = None,
+    ) -> tuple[int, Counts]:
+        """Commits a keyed load (keyed.py): the table's data files holding one of its keys
+        replaced by their other rows, and its rows added, in one snapshot. Another writer's
+        commit in between: matched again on the table as it is now."""
+        from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException
+
+        from .keyed import table_changes
+
+        if before_commit is not None:
+            before_commit()
+        attempt = 1
+        while True:
+            matched = table_changes(self._table, changes, keys)
+            files = TableFiles(self.layout, self.target.source, staging)
+            try:
+                for part in [changes.upserts, *matched.survivors]:
+                    for batch in part.to_batches(max_chunksize=CHUNK_ROWS):
+                        files.add(batch)
+                files.finish()
+                data_files = files.upload()
+            except BaseException:
+                files.abort()
+                raise
+            counts = matched.counts
+            summary = {
+                SUMMARY_SOURCE: self.target.source,
+                SUMMARY_SHA256: sha256,
+                SUMMARY_ROWS: str(rows),
+                SUMMARY_REJECTED: str(rejected),
+                SUMMARY_INSERTED: str(counts.inserted),
+                SUMMARY_UPDATED: str(counts.updated),
+                SUMMARY_DELETED: str(counts.deleted),
+            }
+            try:
+                return self._commit_replacing(matched.replaced, data_files, summary), counts
+            except CommitFailedException:
+                _delete(self.layout.io, data_files)
+                if attempt == COMMIT_ATTEMPTS:
+                    raise
+                attempt += 1
+                self._transaction, self.layout, self.new = self._plan()
+            except CommitStateUnknownException:
+                raise  # as in commit(): the files stay
+            except BaseException:
+                _delete(self.layout.io, data_files)
+                raise
+
+    def _commit_replacing(
+        self, replaced: list[DataFile], data_files: list[DataFile], summary: dict[str, str]
+    ) -> int:
+        """Commits the transaction with a snapshot that removes the `replaced` data files
+        (an overwrite) and adds `data_files` (an append when it removes none)."""
+        transaction = self._transaction
+        update = transaction.update_snapshot(snapshot_properties=summary)
+        with update.overwrite() if replaced else update.fast_append() as producer:
+            for data_file in replaced:
+                producer.delete_data_file(data_file)
+            for data_file in data_files:
+                producer.append_data_file(data_file)
+        table = transaction.commit_transaction()
+        snapshot = table.metadata.current_snapshot_id
+        assert snapshot is not None  # it has just made one
+        return snapshot
+
     def _commit(self, data_files: list[DataFile], summary: dict[str, str]) -> int:
         from pyiceberg.expressions import EqualTo
 
@@ -184,13 +265,7 @@ class PendingCommit:
                 warnings.filterwarnings("ignore", "Delete operation did not match any records")
                 # pyiceberg's own __init__ is hidden from mypy by its pydantic base.
                 transaction.delete(EqualTo(SOURCE_FILE, self.target.source))  # type: ignore[call-arg,arg-type]
-        with transaction.update_snapshot(snapshot_properties=summary).fast_append() as append:
-            for data_file in data_files:
-                append.append_data_file(data_file)
-        table = transaction.commit_transaction()
-        snapshot = table.metadata.current_snapshot_id
-        assert snapshot is not None  # it has just made one
-        return snapshot
+        return self._commit_replacing([], data_files, summary)
 
     def _write(self, local_rows: Path) -> list[DataFile]:
         import pyarrow.parquet as pq
@@ -265,11 +340,13 @@ def held_content(
     table: str,
     source: str,
     ledger: Callable[[], Committed | None],
+    keyed: bool = False,
 ) -> Committed | None:
     """The content of `source` its table holds, when all of its load is committed and
     still there: its rows (none deleted by hand since), and the rejects' table holds that
     content's rejects (committed second). The table's snapshot says which content; once
-    maintenance has expired it, the `ledger`'s last successful load of the file does."""
+    maintenance has expired it, the `ledger`'s last successful load of the file does.
+    `keyed`: the table's rows of `source` are not counted (see below)."""
     from pyiceberg.exceptions import NoSuchTableError
 
     try:
@@ -277,7 +354,11 @@ def held_content(
     except NoSuchTableError:
         return None
     held = recorded(rows, source) or ledger()
-    if held is None or source_rows(rows, source) != held.rows:
+    if held is None:
+        return None
+    # A keyed table's rows of a file are updated and deleted by later files: its count says
+    # nothing. Its snapshot (or the ledger) says whether this content was committed.
+    if not keyed and source_rows(rows, source) != held.rows:
         return None
     try:
         rejects = tables.load_table((namespace, rejects_table(table)))

@@ -14,6 +14,9 @@
     require_rows: true                            # a header-only file is an error
     thousands_separator: ","                      # "1,234.50" is 1234.50
     decimal_separator: "."
+    primary_key: [order_id]                       # a keyed table: later rows update by key
+    delete_column: op                             # a row whose op is D deletes its key
+    delete_value: D                               # (the default)
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import IngestError
+from .names import normalize_headers
 from .types import ColumnType, parse_type
 
 __all__ = ["ColumnRule", "Contract", "contract_path_for", "load_contract"]
@@ -31,6 +35,8 @@ __all__ = ["ColumnRule", "Contract", "contract_path_for", "load_contract"]
 CONTRACT_SUFFIX = ".contract.yaml"
 #: Share of rejected rows a contract allows when it does not set max_reject_ratio.
 DEFAULT_MAX_REJECT_RATIO = 0.05
+#: The delete_column value that deletes a row's key, unless the contract says otherwise.
+DEFAULT_DELETE_VALUE = "D"
 
 _TOP_KEYS = (
     "columns",
@@ -41,6 +47,9 @@ _TOP_KEYS = (
     "require_rows",
     "thousands_separator",
     "decimal_separator",
+    "primary_key",
+    "delete_column",
+    "delete_value",
 )
 _COLUMN_KEYS = ("type", "required", "format")
 _ENCODINGS = {
@@ -83,6 +92,10 @@ class Contract:
     require_rows: bool = False
     thousands_separator: str | None = None
     decimal_separator: str = "."
+    # A keyed table (keyed.py): the columns as the table names them (normalised headers).
+    primary_key: list[str] | None = None
+    delete_column: str | None = None
+    delete_value: str = DEFAULT_DELETE_VALUE
 
 
 @dataclass(frozen=True)
@@ -244,6 +257,14 @@ def load_contract(path: Path) -> Contract | None:
             fix="quote such numbers in the file or use another delimiter",
         )
 
+    primary_key, delete_column, delete_value = _parse_keys(name, doc)
+    for key in primary_key or []:
+        # A key is never empty: a row without one is quarantined, as a required column's.
+        same = [c for c in columns if normalize_headers([c])[0] == key]
+        for c in same or [key]:
+            rule = columns.get(c, ColumnRule(name=c))
+            columns[c] = ColumnRule(rule.name, rule.type, True, rule.format)
+
     return Contract(
         path=path,
         columns=columns,
@@ -254,7 +275,55 @@ def load_contract(path: Path) -> Contract | None:
         require_rows=require_rows,
         thousands_separator=thousands,
         decimal_separator=decimal,
+        primary_key=primary_key,
+        delete_column=delete_column,
+        delete_value=delete_value,
     )
+
+
+def _parse_keys(name: str, doc: dict[str, Any]) -> tuple[list[str] | None, str | None, str]:
+    """primary_key, delete_column and delete_value, as the table names the columns."""
+    raw = doc.get("primary_key")
+    keys: list[str] | None = None
+    if raw is not None:
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list) or not raw or not all(isinstance(k, str) for k in raw):
+            raise IngestError(
+                name,
+                "'primary_key' must be a column or a list of columns",
+                fix="write e.g. primary_key: [order_id] or primary_key: [region, order_id]",
+            )
+        keys = normalize_headers(raw)
+        if len(set(keys)) != len(keys):
+            raise IngestError(name, "'primary_key' names a column twice", fix="name each once")
+    column = doc.get("delete_column")
+    if column is not None:
+        if not isinstance(column, str) or not column.strip():
+            raise IngestError(
+                name, "'delete_column' must be a column name", fix="write e.g. delete_column: op"
+            )
+        if keys is None:
+            raise IngestError(
+                name,
+                "'delete_column' deletes rows by their key, and the contract has no primary_key",
+                fix="add primary_key: [the key columns]",
+            )
+        column = normalize_headers([column])[0]
+        if column in keys:
+            raise IngestError(
+                name, "'delete_column' cannot be a key column", fix="name another column"
+            )
+    value = doc.get("delete_value")
+    if value is not None and column is None:
+        raise IngestError(
+            name, "'delete_value' applies only with a delete_column", fix="add delete_column: op"
+        )
+    if value is not None and (isinstance(value, bool) or not str(value)):
+        raise IngestError(
+            name, "'delete_value' must be a non-empty text", fix="write e.g. delete_value: D"
+        )
+    return keys, column, DEFAULT_DELETE_VALUE if value is None else str(value)
 
 
 def _separator(name: str, doc: dict[str, Any], key: str, default: str | None) -> str | None:

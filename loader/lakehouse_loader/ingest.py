@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from .commit import PendingCommit
     from .contract import Contract
+    from .keyed import Keys
     from .plan import FilePlan
     from .read import Batch
     from .rejects import Reject
@@ -45,6 +46,11 @@ class LoadResult:
     rows_rejected: int
     snapshot_id: int | None
     seconds: float
+    # A keyed load's changes to the table (keyed.py); None for other loads.
+    rows_inserted: int | None = None
+    rows_updated: int | None = None
+    rows_deleted: int | None = None
+    duplicate_keys: int | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -94,6 +100,7 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
         table,
         source,
         ledger=lambda: last_load(ledger_table(tables, config.schema), source),
+        keyed=_keyed(path, raw_dir, table),
     )
     if held is not None:
         sha = sha256_of(path)
@@ -133,6 +140,18 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
         ),
     )  # fmt: skip
     return result
+
+
+def _keyed(path: Path, raw_dir: Path, table: str) -> bool:
+    """Whether the file's contract makes its table keyed; a contract that cannot be read
+    fails the load later, where its error is recorded."""
+    from .contract import load_contract
+
+    try:
+        contract = load_contract(contract_path(path, raw_dir, table))
+    except IngestError:
+        return False
+    return contract is not None and contract.primary_key is not None
 
 
 class _Lineage:
@@ -241,6 +260,11 @@ def _write_and_commit(
     else:
         shape = f"{plan.data_rows} rows, {len(plan.columns)} columns"
         progress(source, f"{shape}; writing Parquet and the table's files", started)
+    keys = _keys_of(contract)
+    if keys is not None:
+        from .keyed import check_columns
+
+        check_columns(keys, [c.name for c in plan.columns], source)
     ratio = contract.max_reject_ratio if contract is not None else config.max_reject_ratio
     reading = read_file(plan, contract, max_reject_ratio=ratio, hash_file=sha is None)
 
@@ -255,7 +279,8 @@ def _write_and_commit(
                 [*batch.accepted.columns, *lineage.columns(batch.accepted.num_rows)],
                 schema=schema,
             )
-            if rows.num_rows:
+            # A keyed load's rows are chosen (the last of each key) once all are read.
+            if rows.num_rows and keys is None:
                 table_files.add(rows)
             yield rows
 
@@ -301,9 +326,20 @@ def _write_and_commit(
         # The raw zone's object is uploaded along with the table's files; the rows become
         # visible only once it is there (the audit trail comes first).
         raw_upload = uploads.submit(upload, fs, raw_file, raw_object)
-        snapshot = pending.commit(
-            table_files, raw_file, sha, accepted, len(rejects), before_commit=raw_upload.result
-        )
+        counts = None
+        if keys is None:
+            snapshot = pending.commit(
+                table_files, raw_file, sha, accepted, len(rejects), before_commit=raw_upload.result
+            )
+        else:
+            import pyarrow.parquet as pq
+
+            from .keyed import file_changes
+
+            changes = file_changes(pq.read_table(raw_file), keys)
+            snapshot, counts = pending.commit_keyed(
+                changes, keys, staging, sha, accepted, len(rejects), raw_upload.result
+            )
         if staged_rejects is not None:
             rejects_object = f"{config.bucket}/{rejects_key(table, name, sha)}"
             _commit_rejects(fs, staged_rejects, rejects_object, sha, len(rejects))
@@ -312,7 +348,19 @@ def _write_and_commit(
     return LoadResult(
         source, table, LOADED, plan.data_rows, accepted, len(rejects),
         snapshot, time.monotonic() - started,
+        rows_inserted=counts.inserted if counts else None,
+        rows_updated=counts.updated if counts else None,
+        rows_deleted=counts.deleted if counts else None,
+        duplicate_keys=counts.duplicates if counts else None,
     ), sha  # fmt: skip
+
+
+def _keys_of(contract: Contract | None) -> Keys | None:
+    from .keyed import Keys
+
+    if contract is None or contract.primary_key is None:
+        return None
+    return Keys(contract.primary_key, contract.delete_column, contract.delete_value)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,36 @@
-"""Fixtures shared by the tests of the extract stages (sniff, scan, plan, read, ...)."""
+"""Fixtures shared by the tests: the extract stages' (sniff, scan, plan, read, ...) and a
+local catalog for the whole loader's."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+
+from lakehouse_loader.catalog import catalog
+from lakehouse_loader.config import PipelineConfig
+
+NS = "lakehouse"
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Iterator[PipelineConfig]:
+    """pyiceberg's SQL catalog on local files, namespace `lakehouse`: the loader's whole
+    path with no services."""
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    (tmp_path / "store" / "lakehouse").mkdir(parents=True)
+    config = PipelineConfig(
+        trino_url="http://unused",
+        catalog_url=f"sqlite:///{tmp_path}/catalog.db",
+        s3_endpoint=f"file://{tmp_path}/store",
+        s3_region="us-east-1",
+        bucket="lakehouse",
+        schema=NS,
+        data_dir=tmp_path / "data",
+    )
+    catalog(config).create_namespace(NS)
+    yield config
 
 
 @pytest.fixture(params=["two passes", "one read"])

@@ -42,23 +42,6 @@ from lakehouse_loader.types import ColumnType
 NS = "lakehouse"
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Iterator[PipelineConfig]:
-    (tmp_path / "data" / "raw").mkdir(parents=True)
-    (tmp_path / "store" / "lakehouse").mkdir(parents=True)
-    config = PipelineConfig(
-        trino_url="http://unused",
-        catalog_url=f"sqlite:///{tmp_path}/catalog.db",
-        s3_endpoint=f"file://{tmp_path}/store",
-        s3_region="us-east-1",
-        bucket="lakehouse",
-        schema=NS,
-        data_dir=tmp_path / "data",
-    )
-    catalog(config).create_namespace(NS)
-    yield config
-
-
 def write(config: PipelineConfig, name: str, text: str) -> Path:
     path = config.data_dir / "raw" / name
     path.parent.mkdir(parents=True, exist_ok=True)

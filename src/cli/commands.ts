@@ -511,6 +511,15 @@ export const commands: Record<string, Command> = {
   },
 };
 
+/** What a keyed load did to its table's rows: "(2 inserted, 1 updated, 1 deleted)". */
+function keyedChanges(o: FileOutcome): string {
+  if (o.rows_inserted == null) return ""; // null in the loader's JSON for a plain load
+  const duplicates = o.duplicate_keys
+    ? `; ${plural(o.duplicate_keys, "earlier row")} of a key overridden by its last`
+    : "";
+  return ` (${o.rows_inserted} inserted, ${o.rows_updated ?? 0} updated, ${o.rows_deleted ?? 0} deleted${duplicates})`;
+}
+
 /** One line per file: where its rows went, or what is wrong with it. */
 function printOutcomes(s: Settings, outcomes: FileOutcome[]): void {
   for (const o of outcomes) {
@@ -527,7 +536,7 @@ function printOutcomes(s: Settings, outcomes: FileOutcome[]): void {
         ? `, ${o.rows_rejected} rejected (see ${rejectsTable(table)})`
         : "";
       process.stdout.write(
-        `${green("✓")} ${o.file} → ${table}: ${plural(o.rows_accepted, "row")}${rejects}\n`,
+        `${green("✓")} ${o.file} → ${table}: ${plural(o.rows_accepted, "row")}${keyedChanges(o)}${rejects}\n`,
       );
     }
   }

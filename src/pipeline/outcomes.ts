@@ -11,6 +11,11 @@ export interface FileOutcome {
   data_rows?: number;
   rows_accepted?: number;
   rows_rejected?: number;
+  /** A keyed load's changes (a contract with primary_key): absent for other loads. */
+  rows_inserted?: number | null;
+  rows_updated?: number | null;
+  rows_deleted?: number | null;
+  duplicate_keys?: number | null;
   peak_rss_mib?: number;
   error?: string;
 }

@@ -473,4 +473,44 @@ describe("CSV ingestion (direct)", () => {
     expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.sales_sample")).toBe(salesBefore);
     expect(dropped.stderr).toContain("removed the dashboard and dataset of drop_me");
   });
+
+  it("a keyed table: a later file updates, inserts and deletes by key in one commit; the same file again changes nothing", async () => {
+    mkdirSync(join(raw, "customers"), { recursive: true });
+    writeFileSync(join(raw, "customers.contract.yaml"), "primary_key: [id]\ndelete_column: op\n");
+    const first = join(raw, "customers", "1.csv");
+    writeFileSync(first, "id,name,spend,op\n1,Ana,10.50,I\n2,Ben,20.00,I\n3,Cy,30.00,I\n");
+    const loaded = await ingest(first);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    expect(loaded.stdout).toContain("3 rows (3 inserted, 0 updated, 0 deleted)");
+
+    const second = join(raw, "customers", "2.csv");
+    writeFileSync(second, "id,name,spend,op\n2,Ben,1.00,U\n4,Di,40.00,I\n3,,,D\n2,Ben,25.00,U\n");
+    const changed = await ingest(second);
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(changed.stdout).toContain(
+      "4 rows (1 inserted, 1 updated, 1 deleted; 1 earlier row of a key overridden by its last)",
+    );
+    const read = async () =>
+      (
+        await trino.query(
+          `SELECT id, name, CAST(spend AS varchar), ${SOURCE_FILE} FROM iceberg.lakehouse.customers ORDER BY id`,
+        )
+      ).rows;
+    const expected = [
+      [1, "Ana", "10.50", "data/raw/customers/1.csv"],
+      [2, "Ben", "25.00", "data/raw/customers/2.csv"],
+      [4, "Di", "40.00", "data/raw/customers/2.csv"],
+    ];
+    expect(await read()).toEqual(expected);
+    const snapshots = await scalar('SELECT count(*) FROM iceberg.lakehouse."customers$snapshots"');
+
+    // The first file again (its rows were since updated by the second): nothing changes.
+    const replay = await ingest(first);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.stdout).toContain("unchanged");
+    expect(await read()).toEqual(expected);
+    expect(await scalar('SELECT count(*) FROM iceberg.lakehouse."customers$snapshots"')).toBe(
+      snapshots,
+    );
+  });
 });
