@@ -137,6 +137,7 @@ def ingest_file(path: Path, config: PipelineConfig) -> LoadResult:
         LedgerEntry(
             source, sha, table, result.data_rows, result.rows_accepted, result.rows_rejected,
             result.snapshot_id, started_at, datetime.now(UTC), LOADED, None,
+            result.rows_inserted, result.rows_updated, result.rows_deleted,
         ),
     )  # fmt: skip
     return result

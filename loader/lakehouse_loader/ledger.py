@@ -42,6 +42,11 @@ _COLUMNS = (
     # LOADED, REJECTED, FAILED or CHANGED, below
     ("status", "varchar"),
     ("message", "varchar"),
+    # A keyed load's changes to its table (keyed.py); null for other loads. Columns added
+    # later than the others: a ledger made before them gets them on its next write.
+    ("rows_inserted", "bigint"),
+    ("rows_updated", "bigint"),
+    ("rows_deleted", "bigint"),
 )
 
 
@@ -66,6 +71,9 @@ class LedgerEntry:
     finished_at: datetime
     status: str
     message: str | None
+    rows_inserted: int | None = None
+    rows_updated: int | None = None
+    rows_deleted: int | None = None
 
 
 def _arrow_schema() -> pa.Schema:
@@ -85,13 +93,30 @@ def ledger_table(catalog: Catalog, namespace: str) -> Table:
 
     identifier = (namespace, LEDGER)
     try:
-        return catalog.load_table(identifier)
+        return _with_every_column(catalog.load_table(identifier))
     except NoSuchTableError:
         pass
     try:
         return catalog.create_table(identifier, _arrow_schema())
     except TableAlreadyExistsError:  # another load created it meanwhile
-        return catalog.load_table(identifier)
+        return _with_every_column(catalog.load_table(identifier))
+
+
+def _with_every_column(ledger: Table) -> Table:
+    """The ledger with the columns added since it was made (null in its earlier rows)."""
+    from pyiceberg.exceptions import CommitFailedException
+
+    for _ in range(_RECORD_ATTEMPTS):
+        have = {field.name for field in ledger.schema().fields}
+        if all(name in have for name, _kind in _COLUMNS):
+            return ledger
+        try:
+            with ledger.update_schema() as update:
+                update.union_by_name(_arrow_schema())
+        except CommitFailedException:
+            pass  # another load evolved it (or wrote) first: look again
+        ledger = ledger.refresh()
+    return ledger
 
 
 def last_load(ledger: Table, file_path: str) -> Committed | None:

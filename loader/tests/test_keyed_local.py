@@ -157,3 +157,25 @@ def test_contract_keys_are_checked_when_read(tmp_path: Path) -> None:
     assert "must be a column or a list" in read("primary_key: []\n")
     assert "cannot be a key column" in read("primary_key: [op]\ndelete_column: op\n")
     assert "only with a delete_column" in read("primary_key: [a]\ndelete_value: X\n")
+
+
+def test_the_ledger_records_a_keyed_loads_changes_and_gains_their_columns(
+    config: PipelineConfig,
+) -> None:
+    import pyarrow as pa
+
+    from lakehouse_loader.ledger import LEDGER
+
+    # A ledger made before the keyed columns existed.
+    old = pa.schema(
+        [pa.field(n, pa.string()) for n in ("file_path", "sha256", "table_name", "status")]
+    )
+    catalog(config).create_table((NS, LEDGER), old)
+    contract(config, "orders", KEYED)
+    load(config, "orders/1.csv", "id,amount,op\n1,1.00,I\n2,2.00,I\n")
+    load(config, "orders/2.csv", "id,amount,op\n1,5.00,U\n2,,D\n3,3.00,I\n")
+    ledger = catalog(config).load_table((NS, LEDGER)).scan().to_arrow().to_pylist()
+    changes = {
+        r["file_path"]: (r["rows_inserted"], r["rows_updated"], r["rows_deleted"]) for r in ledger
+    }
+    assert changes == {"data/raw/orders/1.csv": (2, 0, 0), "data/raw/orders/2.csv": (1, 1, 1)}
