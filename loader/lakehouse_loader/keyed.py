@@ -113,34 +113,46 @@ def file_changes(rows: pa.Table, keys: Keys) -> FileChanges:
 
 
 def table_changes(table: Table | None, changes: FileChanges, keys: Keys) -> TableChanges:
-    """Which of the table's data files hold a key the load changes, and their other rows."""
+    """Which of the table's data files hold a key the load changes, and their other rows.
+
+    Every data file's key columns are read, and all of them matched against the load's
+    keys in one lookup (one hash set of the keys, however many files); only the files with
+    a match are read whole, and their rows kept by the same match."""
     import pyarrow as pa
     import pyarrow.compute as pc
     from pyiceberg.io.pyarrow import ArrowScan
 
     upsert_keys = key_text(changes.upserts, keys.columns).combine_chunks()
     touched = pa.concat_arrays([upsert_keys.cast(pa.string()), changes.deletes.cast(pa.string())])
-    found: list[pa.Array] = []
     replaced: list[DataFile] = []
     survivors: list[pa.Table] = []
+    existing = pa.array([], pa.string())
     snapshot = table.current_snapshot() if table is not None else None
     if table is not None and snapshot is not None and len(touched):
         scan = table.scan(selected_fields=tuple(keys.columns))
-        key_projection = scan.projection()
-        for task in scan.plan_files():
-            key_rows = ArrowScan(table.metadata, table.io, key_projection, scan.row_filter)
-            present = key_text(key_rows.to_table([task]), keys.columns)
-            hit = pc.is_in(present, value_set=touched)
-            if not pc.any(hit).as_py():
+        projection = scan.projection()
+        tasks = list(scan.plan_files())
+        present = [
+            key_text(
+                ArrowScan(table.metadata, table.io, projection, scan.row_filter).to_table([task]),
+                keys.columns,
+            ).cast(pa.string())
+            for task in tasks
+        ]
+        every = pa.chunked_array(present, pa.string())
+        hit = pc.is_in(every, value_set=touched)
+        existing = pc.unique(pc.filter(every, hit))
+        whole = table.scan()
+        start = 0
+        for task, keys_of_file in zip(tasks, present, strict=True):
+            matched = hit.slice(start, len(keys_of_file))
+            start += len(keys_of_file)
+            if not pc.any(matched).as_py():
                 continue
-            found.append(pc.filter(present, hit).combine_chunks().cast(pa.string()))
-            whole = table.scan()
-            rows = ArrowScan(table.metadata, table.io, whole.projection(), whole.row_filter)
-            all_rows = rows.to_table([task])
-            keep = pc.invert(pc.is_in(key_text(all_rows, keys.columns), value_set=touched))
+            reader = ArrowScan(table.metadata, table.io, whole.projection(), whole.row_filter)
+            rows = reader.to_table([task])  # the same rows, in the same order, as its keys
             replaced.append(task.file)
-            survivors.append(all_rows.filter(keep))
-    existing = pc.unique(pa.concat_arrays(found)) if found else pa.array([], pa.string())
+            survivors.append(rows.filter(pc.invert(matched)))
     updated = pc.sum(pc.is_in(upsert_keys, value_set=existing)).as_py() or 0
     deleted = pc.sum(pc.is_in(changes.deletes, value_set=existing)).as_py() or 0
     counts = Counts(
