@@ -353,7 +353,9 @@ def held_content(
         rows = tables.load_table((namespace, table))
     except NoSuchTableError:
         return None
-    held = recorded(rows, source) or ledger()
+    # A keyed table's rows are not counted (below), so only its own snapshots can say it
+    # holds the content: the ledger would also answer for a table dropped and made again.
+    held = recorded(rows, source) or (None if keyed else ledger())
     if held is None:
         return None
     # A keyed table's rows of a file are updated and deleted by later files: its count says

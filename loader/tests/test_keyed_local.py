@@ -179,3 +179,12 @@ def test_the_ledger_records_a_keyed_loads_changes_and_gains_their_columns(
         r["file_path"]: (r["rows_inserted"], r["rows_updated"], r["rows_deleted"]) for r in ledger
     }
     assert changes == {"data/raw/orders/1.csv": (2, 0, 0), "data/raw/orders/2.csv": (1, 1, 1)}
+
+
+def test_a_keyed_table_dropped_and_made_again_gets_its_files_again(config: PipelineConfig) -> None:
+    contract(config, "orders", KEYED)
+    load(config, "orders/1.csv", "id,amount,op\n1,1.00,I\n2,2.00,I\n")
+    catalog(config).drop_table((NS, "orders"))  # the ledger still says 1.csv was loaded
+    again = load(config, "orders/1.csv")
+    assert again.status == "loaded"
+    assert rows(config) == [(1, Decimal("1.00")), (2, Decimal("2.00"))]
