@@ -6,17 +6,26 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Asset, AssetWatcher, Param, dag, task
 
-# The DAG processor has the loader on PYTHONPATH, as the tasks do.
+# The DAG processor and the triggerer have the loader on PYTHONPATH, as the tasks do.
+from lakehouse_loader.arrival_trigger import DropZoneTrigger
 from lakehouse_loader.conventions import LEDGER_TABLE, LOAD_POOL, REJECTS_SUFFIX
+
+# The folder's watch: runs start when files land (lakehouse_loader/arrival_trigger.py).
+ARRIVALS = Asset(
+    name="lakehouse_csv_arrivals",
+    watchers=[AssetWatcher(name="data_raw_watch", trigger=DropZoneTrigger())],
+)
 
 DOC = f"""
 ### CSV files in `data/raw/` → Iceberg tables
 
-Every minute this DAG looks for CSV files under `data/raw/` that are new or changed since
-their last load (the ledger table `iceberg.lakehouse.{LEDGER_TABLE}` decides; unchanged files
-cost nothing) and loads each in its own task:
+A run starts when CSV files land in `data/raw/`: the asset `{ARRIVALS.name}` is watched by a
+trigger in Airflow's triggerer (event-driven scheduling), which polls the folder every second
+and fires for a file that is new or changed and has settled (the same size on two polls, and
+not written for 2 seconds: a copy in progress is never read). The run loads exactly those
+files, each in its own task:
 
 1. **validate**: types, required columns and formats (the optional
    `data/raw/<table>.contract.yaml`), row by row; rows that break it go to
@@ -30,19 +39,26 @@ cost nothing) and loads each in its own task:
 `data/raw/<name>.csv` and `data/raw/<name>/*.csv` both load into table `<name>` (`.csv`
 in any case; names starting with `.` or `~`, such as editors' lock files, are left out).
 
+**Nothing runs while nothing arrives.** Once a minute the trigger also asks the ledger
+(`iceberg.lakehouse.{LEDGER_TABLE}`) which files are still due (a load that failed for a
+passing reason, a file that landed while the triggerer was down) and fires for those it
+did not fire for lately (after 1, 2, 4 ... up to 32 minutes); with everything loaded it
+fires for nothing.
+
 **On demand**: `./lakehouse ingest FILE...` triggers a run for exactly those files (the
-`files` parameter, e.g. `["data/raw/orders.csv"]`).
+`files` parameter, e.g. `["data/raw/orders.csv"]`). A run triggered with neither files nor
+an event loads every due file.
 
 **Failures**: a file that cannot be loaded (not CSV, too many bad rows, a type that
 contradicts its table) fails its task at once, with the file, line, column and fix in the
 log, and is not tried again until it changes. A load that runs out of local disk for its
 staged Parquet fails at once too, naming the folder and the space needed; later runs try
 it again. Anything else is retried with backoff, and by later runs until 12 attempts in
-a row failed on the same content; `find_files`' log
+a row failed on the same content; the triggerer's log
 then says "gave up after 12 failed attempts" and why (`./lakehouse ingest` loads it again).
 A file that changed while it was loaded is loaded again once it settles.
-Retries never duplicate rows. Runs may overlap (an on-demand run never waits for a scan),
-and a scan leaves a file that an earlier run, still queued or running, has taken on to
+Retries never duplicate rows. Runs may overlap (an on-demand run never waits for another),
+and a run leaves a file that an earlier run, still queued or running, has taken on to
 that run, so a backlog is queued once. Loads run one at a time (pool `{LOAD_POOL}`): on a
 small machine that is the fastest order, and loads of one table never race.
 """
@@ -53,11 +69,11 @@ DAG_ID = "csv_to_iceberg"
 
 @dag(
     dag_id=DAG_ID,
-    schedule=timedelta(minutes=1),
+    schedule=[ARRIVALS],
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     # Discovery is cheap and loads queue in the pool, so runs may overlap: an on-demand
-    # run never waits for a scheduled one, nor twenty `lakehouse ingest` for each other.
+    # run never waits for an event's, nor twenty `lakehouse ingest` for each other.
     max_active_runs=32,
     doc_md=DOC,
     tags=["lakehouse", "ingest"],
@@ -78,9 +94,12 @@ DAG_ID = "csv_to_iceberg"
 )
 def csv_to_iceberg() -> None:
     @task
-    def find_files(params: dict[str, Any], run_id: str) -> list[str]:
-        """The files named by the run's `files` parameter, or else every due file that no
-        other run of this DAG still queued or running has taken on."""
+    def find_files(
+        params: dict[str, Any], run_id: str, triggering_asset_events: Any = None
+    ) -> list[str]:
+        """The files named by the run's `files` parameter, or those the events that started
+        it name, or else every due file; none that another run of this DAG still queued or
+        running has taken on."""
         from airflow.sdk import get_current_context
 
         from lakehouse_loader.orchestration import files_to_load
@@ -93,7 +112,15 @@ def csv_to_iceberg() -> None:
             except Exception:  # a run that cannot be found (deleted) is not active
                 return False
 
-        return files_to_load(list(params.get("files") or []), run_id, active)
+        arrived = sorted(
+            {
+                str(source)
+                for events in (triggering_asset_events or {}).values()
+                for event in events
+                for source in ((event.extra or {}).get("payload") or {}).get("files", [])
+            }
+        )
+        return files_to_load(list(params.get("files") or []), run_id, active, arrived)
 
     @task(pool=LOAD_POOL, map_index_template="{{ source }}")
     def load(source: str) -> dict[str, object]:

@@ -1,6 +1,6 @@
-"""Which files in the drop zone have just arrived and are complete: what an event-driven
-watcher (a trigger polling data/raw/ every second or two) fires for, so that a file is
-loaded within seconds of landing and nothing runs while nothing arrives.
+"""Which files in the drop zone to load now: what the triggerer's watch on data/raw/
+(arrival_trigger.py) fires for, so that a file is loaded within seconds of landing and
+nothing runs while nothing arrives.
 
 A file has arrived when it is new or changed (its size or modification time differ from
 what was last fired for it) and has settled: the same size and time on two polls in a row,
@@ -13,12 +13,17 @@ everything there.
 from __future__ import annotations
 
 import json
+import logging
+import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .drop_zone import listing
+
+log = logging.getLogger(__name__)
 
 # Seconds a file must not have been written before it counts as complete.
 SETTLE_SECONDS = 2.0
@@ -78,3 +83,60 @@ class Arrivals:
         partial = self.state_file.with_name(f".{self.state_file.name}.partial")
         partial.write_text(json.dumps({n: list(s) for n, s in fired.items()}), encoding="utf-8")
         os.replace(partial, self.state_file)  # whole or not at all
+
+
+# How often the watch asks the ledger which files are still due, and how soon again after a
+# scan that failed (the stack still starting, say).
+SCAN_SECONDS = 60.0
+SCAN_RETRY_SECONDS = 10.0
+# A file still due after it was fired for is fired for again after SCAN_SECONDS, then after
+# twice that, and so on up to this: a load that failed for a passing reason (the object
+# store restarting) is tried again soon, one that keeps running or keeps failing costs a
+# run seldom.
+MAX_REFIRE_SECONDS = 32 * 60.0
+
+
+@dataclass
+class DropZoneWatch:
+    """What to fire for on each poll: arrivals at once (Arrivals), and, every SCAN_SECONDS,
+    the files the ledger still has due that were not fired for lately: a load that failed
+    and is to be tried again, a file that arrived while nothing watched. `due` returns
+    source names (data/raw/...), as the DAG's tasks take them; so does `step`."""
+
+    raw_dir: Path
+    arrivals: Arrivals
+    due: Callable[[], list[str]]
+    scan_seconds: float = SCAN_SECONDS
+    _next_scan: float = -math.inf
+    # Per source: when it was last fired for, and how many times in a row by a scan.
+    _fired: dict[str, tuple[float, int]] = field(default_factory=dict)
+
+    def step(self, now: float | None = None) -> list[str]:
+        now = time.time() if now is None else now
+        arrived = [f"data/raw/{name}" for name in self.arrivals.poll(self.raw_dir, now)]
+        for source in arrived:
+            self._fired[source] = (now, 0)
+        fire = list(arrived)
+        if now >= self._next_scan:
+            fire += self._scan(now, set(arrived))
+        return sorted(fire)
+
+    def _scan(self, now: float, arrived: set[str]) -> list[str]:
+        try:
+            due = self.due()
+        except Exception as error:  # the ledger out of reach: arrivals still fire meanwhile
+            log.warning("which files are due: not known yet (%s); asking again soon", error)
+            self._next_scan = now + SCAN_RETRY_SECONDS
+            return []
+        self._next_scan = now + self.scan_seconds
+        fire: list[str] = []
+        for source in due:
+            if source in arrived:
+                continue
+            at, times = self._fired.get(source, (-math.inf, 0))
+            if now - at >= min(self.scan_seconds * 2**times, MAX_REFIRE_SECONDS):
+                fire.append(source)
+                self._fired[source] = (now, times + 1)
+        # Files no longer due (loaded, or gone) start over when they are due again.
+        self._fired = {s: v for s, v in self._fired.items() if s in due or s in arrived}
+        return fire

@@ -37,10 +37,15 @@ def in_flight() -> InFlight:
 
 
 def files_to_load(
-    requested: list[str], run_id: str, run_active: Callable[[str], bool]
+    requested: list[str],
+    run_id: str,
+    run_active: Callable[[str], bool],
+    arrived: list[str] | None = None,
 ) -> list[str]:
-    """The requested files (checked to be under data/raw/), or every due file that no other
-    active run has taken on; either way taken on by this run."""
+    """The files this run takes on: the requested ones (checked to be under data/raw/);
+    else those the drop zone's watch fired for (`arrived`, from the events that started the
+    run) that are still there; else every due file. Arrived and due files that another
+    active run has taken on are left to it."""
     config = PipelineConfig.from_env()
     claims = in_flight()
     if requested:
@@ -49,14 +54,28 @@ def files_to_load(
         claims.claim(requested, run_id)
         return requested
     held = claims.held(run_active, run_id)
-    due = due_files(config, Trino(config))
-    taken = [source for source in due if source in held]
-    chosen = [source for source in due if source not in held]
+    if arrived:
+        present = [source for source in arrived if _present(source, config)]
+        if len(present) < len(arrived):
+            gone = sorted(set(arrived) - set(present))
+            log.info("%d file(s) gone since they arrived: %s", len(gone), ", ".join(gone))
+        candidates = present
+    else:
+        candidates = due_files(config, Trino(config))
+    taken = [source for source in candidates if source in held]
+    chosen = [source for source in candidates if source not in held]
     if taken:
-        log.info("%d due file(s) left to the runs loading them: %s", len(taken), ", ".join(taken))
+        log.info("%d file(s) left to the runs loading them: %s", len(taken), ", ".join(taken))
     log.info("%d file(s) to load: %s", len(chosen), ", ".join(chosen) or "none")
     claims.claim(chosen, run_id)
     return chosen
+
+
+def _present(source: str, config: PipelineConfig) -> bool:
+    try:
+        return path_of(source, config).is_file()
+    except IngestError:  # not a name under data/raw/: no watch of ours fired it
+        return False
 
 
 def load_file(source: str, run_id: str) -> dict[str, object]:

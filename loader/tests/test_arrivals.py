@@ -1,12 +1,13 @@
-"""The drop zone's arrivals (arrivals.py): a file is fired for once it is complete, once
-per content, and not again after a restart."""
+"""The drop zone's arrivals and watch (arrivals.py): a file is fired for once it is
+complete, once per content, and not again after a restart; files the ledger still has due
+are fired for again ever more seldom; idle, nothing is fired for."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from lakehouse_loader.arrivals import Arrivals
+from lakehouse_loader.arrivals import Arrivals, DropZoneWatch
 
 NOW = 1_900_000_000.0
 
@@ -68,3 +69,81 @@ def test_a_restarted_watcher_does_not_fire_again_and_a_returning_file_is_new(
     fresh = Arrivals(state)
     fresh.poll(raw, NOW + 8)
     assert fresh.poll(raw, NOW + 9) == ["a.csv", "b.csv", "c.csv"]
+
+
+class Ledger:
+    """A stand-in for the ledger's answer (which files are due), counting the questions."""
+
+    def __init__(self) -> None:
+        self.due: list[str] = []
+        self.asked = 0
+        self.down = False
+
+    def __call__(self) -> list[str]:
+        self.asked += 1
+        if self.down:
+            raise ConnectionError("trino: connection refused")
+        return list(self.due)
+
+
+def watch_of(tmp_path: Path, ledger: Ledger) -> tuple[Path, DropZoneWatch]:
+    raw = tmp_path / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    return raw, DropZoneWatch(raw, Arrivals(tmp_path / "arrivals.json"), ledger)
+
+
+def test_the_watch_fires_for_arrivals_at_once_as_source_names(tmp_path: Path) -> None:
+    ledger = Ledger()
+    raw, watch = watch_of(tmp_path, ledger)
+    assert watch.step(NOW) == []  # the first scan: nothing due
+    put(raw, "orders.csv", "id\n1\n", NOW - 5)
+    put(raw, "events/a.csv", "id\n1\n", NOW - 5)
+    assert watch.step(NOW + 1) == []
+    assert watch.step(NOW + 2) == ["data/raw/events/a.csv", "data/raw/orders.csv"]
+    assert watch.step(NOW + 3) == []
+    assert ledger.asked == 1  # one question a minute, however often it polls
+
+
+def test_idle_the_watch_fires_for_nothing_and_asks_the_ledger_once_a_minute(
+    tmp_path: Path,
+) -> None:
+    ledger = Ledger()
+    raw, watch = watch_of(tmp_path, ledger)
+    put(raw, "loaded.csv", "id\n1\n", NOW - 100)
+    watch.step(NOW)
+    watch.step(NOW + 1)  # fired for once, then loaded: the ledger has nothing due
+    fired = [watch.step(NOW + 2 + second) for second in range(3600)]
+    assert [files for files in fired if files] == []
+    assert ledger.asked == 61
+
+
+def test_a_due_file_is_fired_for_again_ever_more_seldom_until_it_is_loaded(
+    tmp_path: Path,
+) -> None:
+    ledger = Ledger()
+    raw, watch = watch_of(tmp_path, ledger)
+    put(raw, "flaky.csv", "id\n1\n", NOW - 100)
+    watch.step(NOW)
+    assert watch.step(NOW + 1) == ["data/raw/flaky.csv"]  # arrived
+    ledger.due = ["data/raw/flaky.csv"]  # its load failed: the object store was down
+    fired_at = [NOW + 2 + s for s in range(4000) if watch.step(NOW + 2 + s)]
+    gaps = [round(b - a) for a, b in zip([NOW + 1, *fired_at], fired_at, strict=False)]
+    # The ledger is asked on the minute: the first scan a minute after the arrival misses
+    # it by a second. Then twice the wait each time, up to 32 minutes.
+    assert gaps == [119, 120, 240, 480, 960, 1920]
+    ledger.due = []  # loaded at last
+    assert not any(watch.step(NOW + 4002 + s) for s in range(600))
+
+
+def test_files_due_at_start_are_fired_for_and_an_unreachable_ledger_is_asked_again_soon(
+    tmp_path: Path,
+) -> None:
+    ledger = Ledger()
+    ledger.down = True
+    _, watch = watch_of(tmp_path, ledger)
+    assert watch.step(NOW) == []
+    assert watch.step(NOW + 5) == []
+    ledger.down = False
+    ledger.due = ["data/raw/missed.csv"]  # landed while nothing watched
+    assert watch.step(NOW + 10) == ["data/raw/missed.csv"]
+    assert ledger.asked == 2

@@ -1,4 +1,4 @@
-import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AirflowClient, type TaskInstance } from "../../src/airflow/client.ts";
@@ -7,12 +7,11 @@ import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
 import type { TrinoClient } from "../../src/clients/trino.ts";
 import { LEDGER_TABLE, SOURCE_FILE } from "../../src/pipeline/conventions.ts";
 import { salesLines } from "../../src/sample/sales.ts";
-import { eventually, TestStack } from "./harness.ts";
+import { eventually, sharedStack } from "./harness.ts";
 
-const stack = new TestStack();
+const stack = sharedStack("airflow");
 const dataDir = join(stack.dir, "data");
 const raw = join(dataDir, "raw");
-stack.env.LAKEHOUSE_DATA_DIR = dataDir;
 let trino: TrinoClient;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -29,21 +28,40 @@ async function tableCount(table: string): Promise<number | undefined> {
   return Number(await scalar(`SELECT count(*) FROM iceberg.lakehouse.${table}`)) || undefined;
 }
 
-/** A CSV file the scheduled scan takes at once: its modification time is in the past. */
-function dropFile(path: string, text: string): void {
-  writeFileSync(path, text);
-  const past = new Date(Date.now() - 60_000);
-  utimesSync(path, past, past);
+/**
+ * The files named by the events that started each run of csv_to_iceberg since `since`,
+ * by run: the drop zone's watch (lakehouse_loader/arrival_trigger.py) fires them.
+ */
+async function runsByArrival(since: string): Promise<{ runType: string; files: string[] }[]> {
+  const airflow = new AirflowClient(stack.settings());
+  const { dag_runs } = await airflow.request<{
+    dag_runs: { dag_run_id: string; run_type: string }[];
+  }>(
+    "GET",
+    `/api/v2/dags/${INGEST_DAG}/dagRuns?start_date_gte=${encodeURIComponent(since)}&limit=100`,
+  );
+  const runs: { runType: string; files: string[] }[] = [];
+  for (const run of dag_runs) {
+    const { asset_events } = await airflow.request<{
+      asset_events: { extra: { payload?: { files?: string[] } } | null }[];
+    }>(
+      "GET",
+      `/api/v2/dags/${INGEST_DAG}/dagRuns/${encodeURIComponent(run.dag_run_id)}/upstreamAssetEvents`,
+    );
+    const files = asset_events.flatMap((event) => event.extra?.payload?.files ?? []);
+    runs.push({ runType: run.run_type, files });
+  }
+  return runs;
 }
 
 beforeAll(async () => {
   mkdirSync(raw, { recursive: true });
-  await stack.ok(["up"]);
+  await stack.start();
   trino = trinoClient(stack.settings());
 });
 
 afterAll(async () => {
-  await stack.destroy();
+  await stack.release();
 });
 
 describe("Airflow: the DAGs", () => {
@@ -68,8 +86,12 @@ print(json.dumps({
     expect(report.heavy).toEqual([]);
   });
 
-  it("lands a CSV dropped into data/raw/ with nothing else: the scheduled run loads it", async () => {
-    dropFile(join(raw, "dropped.csv"), "city,visits,day\nOslo,10,2026-03-01\nRome,20,2026-03-02\n");
+  it("a CSV landing in data/raw/ starts a run by its arrival alone (no schedule): its rows land", async () => {
+    const since = new Date(Date.now() - 5_000).toISOString();
+    writeFileSync(
+      join(raw, "dropped.csv"),
+      "city,visits,day\nOslo,10,2026-03-01\nRome,20,2026-03-02\n",
+    );
     const count = await eventually("rows of dropped.csv in Trino", 180_000, () =>
       tableCount("dropped"),
     );
@@ -81,6 +103,32 @@ print(json.dumps({
       ["Oslo", 10, "2026-03-01", "data/raw/dropped.csv"],
       ["Rome", 20, "2026-03-02", "data/raw/dropped.csv"],
     ]);
+    // The run was started by the watch's event naming the file; the DAG has no schedule.
+    const runs = await runsByArrival(since);
+    expect(runs).toContainEqual({ runType: "asset_triggered", files: ["data/raw/dropped.csv"] });
+    expect(runs.filter((run) => run.runType === "scheduled")).toEqual([]);
+  });
+
+  it("a file written slowly is read once, whole: never while it is being written", async () => {
+    const since = new Date(Date.now() - 5_000).toISOString();
+    // Eight chunks a second apart, as a slow copy over a network writes: each poll of the
+    // watch sees a different size, so it waits until the size settles.
+    const path = join(raw, "slow.csv");
+    writeFileSync(path, "id,reading\n");
+    for (let chunk = 0; chunk < 8; chunk++) {
+      await sleep(1000);
+      const lines = Array.from({ length: 100 }, (_, i) => `${chunk * 100 + i},${chunk}.5\n`);
+      appendFileSync(path, lines.join(""));
+    }
+    const count = await eventually("rows of slow.csv in Trino", 180_000, () => tableCount("slow"));
+    expect(count).toBe(800);
+    // One attempt, of the whole file: no load of a part of it.
+    const ledger = await trino.query(
+      `SELECT status, data_rows FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE file_path = 'data/raw/slow.csv'`,
+    );
+    expect(ledger.rows).toEqual([["loaded", 800]]);
+    const fired = (await runsByArrival(since)).flatMap((run) => run.files);
+    expect(fired.filter((file) => file === "data/raw/slow.csv")).toEqual(["data/raw/slow.csv"]);
   });
 
   it("`lakehouse ingest` loads a file through Airflow and reports rows and table", async () => {
@@ -121,7 +169,7 @@ print(json.dumps({
 
   it("a Celery worker SIGKILLed mid-load comes back; the retried task loads every row once", async () => {
     const s = stack.settings();
-    // A scheduled run started up to a minute before may yet list the file: from 2 min back.
+    // A run the watch started a little before may yet list the file: from 2 min back.
     const startedAt = new Date(Date.now() - 120_000).toISOString();
     // Outside data/raw/: copied in by the command, so its own run is the first to see it.
     const file = join(stack.dir, "resilient.csv");
@@ -150,8 +198,8 @@ print(json.dumps({
 
     const result = await ingest;
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
-    // Its retry loads the file, or finds it loaded by the scheduled scan, which saw the
-    // copied file too and got the load slot while the killed task was being given up on.
+    // Its retry loads the file, or finds it loaded by the run the file's arrival started,
+    // which got the load slot while the killed task was being given up on.
     expect(result.stdout).toMatch(/iceberg\.lakehouse\.resilient(: 300000 rows|, unchanged)/);
     const loads = await trino.query(
       `SELECT rows_accepted FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE file_path = 'data/raw/resilient.csv' AND status = 'loaded'`,
@@ -162,7 +210,7 @@ print(json.dumps({
       300_000,
     );
     // The killed try counted: Airflow retried the task that was loading the file. That is
-    // the command's own run's, or a scheduled scan's that took the copied file first (then
+    // the command's own run's, or the arrival's run that took the copied file first (then
     // the command's task found it loaded): every run since the test began is looked at.
     const runs = await airflow.request<{ dag_runs: { dag_run_id: string }[] }>(
       "GET",
