@@ -1,10 +1,12 @@
 import { defineConfig } from "vitest/config";
+import { StackOrder } from "./tests/integration/test-order.ts";
 
 // Projects named by cost: `unit` needs nothing running; `integration` installs and starts
 // the real native stack; `integration-docker` builds and starts the compose stack.
 export default defineConfig({
   test: {
     reporters: ["default", "./tests/summary-reporter.ts"],
+    sequence: { sequencer: StackOrder },
     projects: [
       {
         test: {
@@ -18,6 +20,7 @@ export default defineConfig({
           include: ["tests/integration/**/*.test.ts"],
           exclude: ["tests/integration/docker-stack.test.ts"],
           env: { LAKEHOUSE_TEST_RUNTIME: "native" },
+          globalSetup: ["tests/integration/stacks-folder.ts"],
           // One stack on fixed ports: files run one after another, never in parallel.
           fileParallelism: false,
           testTimeout: 15 * 60_000,
@@ -36,6 +39,7 @@ export default defineConfig({
             "tests/integration/superset.test.ts",
           ],
           env: { LAKEHOUSE_TEST_RUNTIME: "docker" },
+          globalSetup: ["tests/integration/stacks-folder.ts"],
           fileParallelism: false,
           testTimeout: 15 * 60_000,
           hookTimeout: 60 * 60_000,

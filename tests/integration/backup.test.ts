@@ -15,7 +15,6 @@ import { eventually, TestStack } from "./harness.ts";
 const stack = new TestStack();
 const dataDir = join(stack.dir, "data");
 const raw = join(dataDir, "raw");
-stack.env.LAKEHOUSE_DATA_DIR = dataDir;
 const backupDir = join(stack.dir, "backup");
 let trino: TrinoClient;
 

@@ -4,17 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
 import type { TrinoClient } from "../../src/clients/trino.ts";
 import { LEDGER_TABLE, rejectsTable } from "../../src/pipeline/conventions.ts";
-import { TestStack } from "./harness.ts";
+import { sharedStack } from "./harness.ts";
 
 /**
  * Real-world and hostile CSV files, all loaded in one `ingest --direct` run; each has an
  * asserted outcome read back through Trino: loaded, loaded with quarantined rows, or a
  * clear error that names the file and leaves no table behind.
  */
-const stack = new TestStack();
+const stack = sharedStack("direct");
 const dataDir = join(stack.dir, "data");
 const raw = join(dataDir, "raw");
-stack.env.LAKEHOUSE_DATA_DIR = dataDir;
 let trino: TrinoClient;
 let output = "";
 
@@ -71,7 +70,7 @@ function errorLine(file: string): string {
 
 beforeAll(async () => {
   mkdirSync(raw, { recursive: true });
-  await stack.ok(["up"]);
+  await stack.start();
   // These files are loaded directly, in one run: Airflow's every-minute scan stays out.
   await stack.pauseScheduledIngest();
   for (const [name, content] of Object.entries(FILES)) writeFileSync(join(raw, name), content);
@@ -86,7 +85,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stack.destroy();
+  await stack.release();
 });
 
 describe("bad input", () => {

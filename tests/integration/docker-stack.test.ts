@@ -20,7 +20,6 @@ import { eventually, TestStack } from "./harness.ts";
 const exec = promisify(execFile);
 const stack = new TestStack();
 const dataDir = join(stack.dir, "data");
-stack.env.LAKEHOUSE_DATA_DIR = dataDir;
 let trino: TrinoClient;
 const sample = join(projectRoot, "data/raw/sales_sample.csv");
 /** The sample's data rows: its lines less the header. */

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { FAULT_OUTCOME_HEADER, killMidLoad } from "../support/fault-case.ts";
-import { RUNTIME, TestStack } from "./harness.ts";
+import { RUNTIME, sharedStack } from "./harness.ts";
 
 /**
  * The fault suite (tests/support/fault-case.ts): while a batch of files loads through
@@ -26,19 +26,18 @@ const EVERY = [
 ];
 const CASES = process.env.LAKEHOUSE_FAULTS?.split(",") ?? EVERY;
 
-const stack = new TestStack();
+const stack = sharedStack("airflow");
 const dataDir = join(stack.dir, "data");
-stack.env.LAKEHOUSE_DATA_DIR = dataDir;
 const outcomes: string[][] = [FAULT_OUTCOME_HEADER];
 
 beforeAll(async () => {
   mkdirSync(join(dataDir, "raw"), { recursive: true });
-  await stack.ok(["up"]);
+  await stack.start();
 });
 
 afterAll(async () => {
   console.log(`\nFault suite (${RUNTIME}):\n${outcomes.map((r) => r.join("\t")).join("\n")}`);
-  await stack.destroy();
+  await stack.release();
 });
 
 describe(`faults (${RUNTIME})`, () => {

@@ -1,8 +1,18 @@
 import { execFile } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { inject } from "vitest";
 import { AirflowClient } from "../../src/airflow/client.ts";
 import { INGEST_DAG } from "../../src/airflow/ingest-via-airflow.ts";
 import { loadSettings, PORT_DEFAULTS, type Settings } from "../../src/config/settings.ts";
@@ -49,16 +59,23 @@ const STACK_COMMANDS = new Set([
  * An isolated install for tests: its own state folder, .env and ports (the defaults
  * + 20000 natively, + 22000 in docker mode), so tests never touch a stack a developer
  * runs on the default ports. The install cache is shared, as it would be on a real machine.
+ *
+ * Its folder is in the run's stacks folder (stacks-folder.ts), where `up` first stops any
+ * other stack of the run: one stack at a time on two cores, whatever order files run in.
  */
 export class TestStack {
-  readonly dir = mkdtempSync(join(tmpdir(), "lakehouse-it-"));
+  readonly dir: string;
   readonly env: Record<string, string>;
+  /** Shared by the files of a group (sharedStack): left running when a file ends. */
+  readonly shared: boolean;
 
-  constructor(overrides: Record<string, string> = {}) {
+  constructor(overrides: Record<string, string> = {}, at?: { dir: string; shared: boolean }) {
+    this.dir = at?.dir ?? mkdtempSync(join(stacksFolder(), "stack-"));
+    this.shared = at?.shared ?? false;
+    mkdirSync(this.dir, { recursive: true });
     // mkdtemp makes a private folder; PostgreSQL's own account must traverse it.
     chmodSync(this.dir, 0o755);
-    // Docker's host ports never meet native mode's (nor SeaweedFS's gRPC ports, +10000), so
-    // both suites may run at once.
+    // Docker's host ports never meet native mode's (nor SeaweedFS's gRPC ports, +10000).
     const offset = RUNTIME === "docker" ? 22_000 : 20_000;
     const ports = Object.fromEntries(
       Object.entries(PORT_DEFAULTS).map(([name, port]) => [name, String(port + offset)]),
@@ -66,10 +83,31 @@ export class TestStack {
     this.env = {
       LAKEHOUSE_HOME: join(this.dir, "state"),
       LAKEHOUSE_ENV_FILE: join(this.dir, ".env"),
+      LAKEHOUSE_DATA_DIR: join(this.dir, "data"),
       ...(RUNTIME === "docker" ? { COMPOSE_PROJECT_NAME: COMPOSE_PROJECT } : {}),
       ...ports,
       ...overrides,
     };
+    mkdirSync(this.rawDir, { recursive: true });
+  }
+
+  /** The stack's data/raw/ (LAKEHOUSE_DATA_DIR's raw/). */
+  get rawDir(): string {
+    return join(this.env.LAKEHOUSE_DATA_DIR ?? join(this.dir, "data"), "raw");
+  }
+
+  /**
+   * `up`, unless this shared stack is up already (an earlier file of its group started
+   * it; `up` again would land every file that file left in data/raw/ once more).
+   */
+  async start(): Promise<void> {
+    if (this.shared && existsSync(join(this.dir, UP_MARKER))) return;
+    await this.ok(["up"]);
+  }
+
+  /** At a file's end: a stack of its own is destroyed, a shared one left to its group. */
+  async release(): Promise<void> {
+    if (!this.shared) await this.destroy();
   }
 
   settings(): Settings {
@@ -77,7 +115,7 @@ export class TestStack {
   }
 
   /** Runs `./lakehouse ARGS` and returns its exit code and output; never throws. */
-  run(
+  async run(
     args: string[],
     extraEnv: Record<string, string> = {},
   ): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -85,6 +123,11 @@ export class TestStack {
     const named = args.includes("--native") || args.includes("--docker");
     const full =
       command && STACK_COMMANDS.has(command) && !named ? [...args, `--${RUNTIME}`] : args;
+    if (command === "up") {
+      await stopOtherStacks(this.dir);
+      const marker: UpMarker = { runtime: RUNTIME, env: this.env };
+      writeFileSync(join(this.dir, UP_MARKER), JSON.stringify(marker));
+    }
     return new Promise((done) => {
       execFile(
         join(root, "lakehouse"),
@@ -229,5 +272,54 @@ export class TestStack {
     // Docker mode: the containers and their volumes too, so the next file starts afresh.
     await this.run(RUNTIME === "docker" ? ["reset", "--yes"] : ["down"]);
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** In a stack's folder while it may be running: how to stop it. */
+const UP_MARKER = "up.json";
+type UpMarker = { runtime: "native" | "docker"; env: Record<string, string> };
+
+/**
+ * The run's folder of stacks, made by stacks-folder.ts (vitest's globalSetup), which stops
+ * what is still running there when the run ends. Outside such a run (a bench), a new one.
+ */
+function stacksFolder(): string {
+  let folder: string | undefined;
+  try {
+    folder = inject("stacksFolder");
+  } catch {
+    folder = undefined; // not inside a vitest run
+  }
+  return folder ?? mkdtempSync(join(tmpdir(), "lakehouse-it-"));
+}
+
+/**
+ * The stack the files of `group` share: each file starts it if no earlier file did
+ * (`start`), and leaves it running for the next (`release`). Starting a stack takes
+ * minutes, so files that need no stack to themselves share one; the order files run in
+ * (test-order.ts) keeps each group's files together. A group's files must not depend on
+ * a fresh stack, only on their own tables and files.
+ */
+export function sharedStack(group: string): TestStack {
+  return new TestStack({}, { dir: join(stacksFolder(), `shared-${group}`), shared: true });
+}
+
+/**
+ * Stops every stack of the run but `keep`: two stacks never run at once (and in docker
+ * mode they are one Compose project, lakehouse-test). Docker mode's are reset: their
+ * volumes go too.
+ */
+export async function stopOtherStacks(keep: string | undefined, folder = stacksFolder()) {
+  if (!existsSync(folder)) return;
+  for (const name of readdirSync(folder)) {
+    const dir = join(folder, name);
+    if (dir === keep || !existsSync(join(dir, UP_MARKER))) continue;
+    const { runtime, env } = JSON.parse(readFileSync(join(dir, UP_MARKER), "utf8")) as UpMarker;
+    const args = runtime === "docker" ? ["reset", "--yes", "--docker"] : ["down", "--native"];
+    await execFileAsync(join(root, "lakehouse"), args, {
+      env: { ...process.env, ...env },
+      maxBuffer: 64 * 1024 * 1024,
+    }).catch((error) => console.error(`stopping the test stack in ${dir}: ${error}`));
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -27,12 +27,11 @@ import {
 } from "../../src/pipeline/conventions.ts";
 import { pipelineEnv } from "../../src/pipeline/direct-ingest.ts";
 import { salesLines } from "../../src/sample/sales.ts";
-import { TestStack } from "./harness.ts";
+import { sharedStack } from "./harness.ts";
 
-const stack = new TestStack();
+const stack = sharedStack("direct");
 const dataDir = join(stack.dir, "data");
 const raw = join(dataDir, "raw");
-stack.env.LAKEHOUSE_DATA_DIR = dataDir;
 let trino: TrinoClient;
 
 async function scalar<T>(sql: string): Promise<T> {
@@ -46,14 +45,14 @@ function ingest(...files: string[]) {
 
 beforeAll(async () => {
   mkdirSync(raw, { recursive: true });
-  await stack.ok(["up"]);
+  await stack.start();
   // These tests load directly and kill loads on purpose: Airflow's every-minute scan stays out.
   await stack.pauseScheduledIngest();
   trino = trinoClient(stack.settings());
 });
 
 afterAll(async () => {
-  await stack.destroy();
+  await stack.release();
 });
 
 describe("CSV ingestion (direct)", () => {

@@ -5,7 +5,7 @@ import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
 import { httpUrl } from "../../src/services/addresses.ts";
 import { describeReport, exactlyOnceProblems, runLoadScenario } from "../support/load-scenario.ts";
 import { stackMemorySampler } from "../support/stack-memory.ts";
-import { RUNTIME, TestStack } from "./harness.ts";
+import { RUNTIME, sharedStack } from "./harness.ts";
 
 /**
  * Many files at once (tests/support/load-scenario.ts): CSV files of four tables dropped
@@ -24,17 +24,16 @@ const OPTIONS = FULL
   : { files: 40, tables: 4, ingests: 8, rows: 200 };
 const PREFIX = "load_";
 
-const stack = new TestStack();
+const stack = sharedStack("airflow");
 const dataDir = join(stack.dir, "data");
-stack.env.LAKEHOUSE_DATA_DIR = dataDir;
 
 beforeAll(async () => {
   mkdirSync(join(dataDir, "raw"), { recursive: true });
-  await stack.ok(["up"]);
+  await stack.start();
 });
 
 afterAll(async () => {
-  await stack.destroy();
+  await stack.release();
 });
 
 describe(`load (${RUNTIME})`, () => {

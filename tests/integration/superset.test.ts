@@ -10,12 +10,11 @@ import { type Bundle, curatedBundles, dashboardUuid } from "../../src/superset/b
 import { SupersetClient } from "../../src/superset/client.ts";
 import { DATABASE_NAME } from "../../src/superset/provision.ts";
 import { FILE_STATUS, QUARANTINE, TABLE_HEALTH } from "../../src/superset/quality.ts";
-import { TestStack } from "./harness.ts";
+import { sharedStack } from "./harness.ts";
 
-const stack = new TestStack();
+const stack = sharedStack("airflow");
 const dataDir = join(stack.dir, "data");
 const raw = join(dataDir, "raw");
-stack.env.LAKEHOUSE_DATA_DIR = dataDir;
 let trino: TrinoClient;
 let superset: SupersetClient;
 
@@ -80,7 +79,7 @@ beforeAll(async () => {
   mkdirSync(raw, { recursive: true });
   copyFileSync(join(projectRoot, "data/raw/sales_sample.csv"), join(raw, "sales_sample.csv"));
   // `up` lands the sample through Airflow, then provisions the dashboards.
-  await stack.ok(["up"]);
+  await stack.start();
   trino = trinoClient(stack.settings());
   superset = new SupersetClient(stack.settings());
   // Installed like the stack's Debian packages when the tests run as root, else the fix.
@@ -92,7 +91,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await stack.destroy();
+  await stack.release();
 });
 
 describe("Superset dashboards", () => {
