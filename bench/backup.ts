@@ -53,7 +53,7 @@ const gib = (bytes: number) => bytes / 1024 ** 3;
 const duBytes = (path: string) =>
   Number(execFileSync("du", ["-sb", path], { encoding: "utf8" }).split("\t")[0]);
 
-// The every-minute scan would load the file too while --direct loads it: paused meanwhile
+// The drop zone's watch would load the file too while --direct loads it: paused meanwhile
 // (the pause is in Airflow's database, so the restore brings it back paused as well).
 const airflow = new AirflowClient(settings);
 const dagPath = `/api/v2/dags/${INGEST_DAG}`;

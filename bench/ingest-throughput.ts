@@ -23,7 +23,7 @@
  * runs it, the whole command timed), one value changed each run so that each is a real load
  * (the first creates the table); median, min and max.
  *
- * Airflow's scheduled scan of data/raw/ is paused meanwhile. The tables, the raw zone's
+ * Airflow's runs of data/raw/'s files are paused meanwhile. The tables, the raw zone's
  * objects and the files the benchmark made are removed after (the ledger keeps its rows).
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -71,9 +71,9 @@ const env = (dataDir: string) => ({
 });
 const seconds = (since: number) => (performance.now() - since) / 1000;
 
-// Airflow's every-minute scan of data/raw/ starts a task (seconds of CPU on two cores) at
-// random moments of a run, and would load bench_small.csv itself: it is paused while the
-// benchmark runs, and restored after.
+// A run of csv_to_iceberg starts tasks (seconds of CPU on two cores) when the benchmark's
+// files land, and would load bench_small.csv itself: it is paused while the benchmark
+// runs, and restored after.
 const airflow = new AirflowClient(settings);
 const dagPath = `/api/v2/dags/${INGEST_DAG}`;
 const { is_paused: wasPaused } = await airflow.request<{ is_paused: boolean }>("GET", dagPath);

@@ -44,7 +44,7 @@ function timed(command: string, args: string[]): number {
   return (performance.now() - started) / 1000;
 }
 
-// The every-minute scan would load the files too: paused meanwhile.
+// The drop zone's watch would load the files too: paused meanwhile.
 const airflow = new AirflowClient(settings);
 const dagPath = `/api/v2/dags/${INGEST_DAG}`;
 const { is_paused: wasPaused } = await airflow.request<{ is_paused: boolean }>("GET", dagPath);

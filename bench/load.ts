@@ -1,6 +1,6 @@
 /**
  * Many files at once (tests/support/load-scenario.ts): --files CSV files of --tables tables
- * dropped into data/raw/ at one moment, loaded by the DAG's scheduled scan, while --ingests
+ * dropped into data/raw/ at one moment, loaded by the runs their arrival starts, while --ingests
  * `lakehouse ingest` commands start together, one new file each. Prints the wall time to
  * the last file loaded, files per minute, how long the commands took, how a Trino query
  * and Superset's health check answered meanwhile, and the peak memory of the stack and of

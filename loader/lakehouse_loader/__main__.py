@@ -4,7 +4,7 @@ Prints one JSON object per file on stdout; a file that cannot be loaded is repor
 stderr (file, line, column, fix) and makes the exit code 1.
 
 `python -m lakehouse_loader list [--raw-dir DIR]`: the CSV files the drop zone holds (the
-scheduled scan's rule, drop_zone.py), as a JSON array of paths below data/raw/.
+drop zone watch's rule, drop_zone.py), as a JSON array of paths below data/raw/.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A file is due when its content differs from its last load attempt's. A file whose current
 content was loaded, or was rejected as unloadable, waits until it changes: retrying a
-file that cannot be loaded would only fail again every minute. A load that failed for
+file that cannot be loaded would only fail again and again. A load that failed for
 anything else (S3 down, say) is tried again, until MAX_FAILED_ATTEMPTS attempts in a row
 failed on the same content: then it waits until the content changes, or someone loads it
 (`./lakehouse ingest FILE`, or `./lakehouse up`, which loads every file), and each run's
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 # A file modified this recently may still be being written (a copy into the drop zone).
 SETTLE_SECONDS = 5.0
-# Failed attempts in a row on one content after which the scan stops retrying it. Airflow's
+# Failed attempts in a row on one content after which the watch stops retrying it. Airflow's
 # own retries of a load are attempts too (1 + 3 per run, over about 70 s): twelve are three
 # scheduled runs, so an outage of a few minutes (the object store restarting) is ridden
 # out, while a file that fails every time stops costing a load a minute.

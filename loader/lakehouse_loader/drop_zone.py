@@ -1,6 +1,6 @@
 """Which files in the drop zone, data/raw/, are CSV files to load.
 
-One rule, for the scheduled scan (discovery) and for `./lakehouse up` alike: the CLI's
+One rule, for the drop zone's watch (arrivals, discovery) and for `./lakehouse up` alike: the CLI's
 src/pipeline/drop-zone.ts implements the same rule, and tests/unit/drop-zone.test.ts runs
 both on one directory tree and fails when they differ.
 

@@ -19,7 +19,7 @@ class IngestError(Exception):
 
     ``retry``: the file is not the cause (the loader's disk was full, say), so it is worth
     loading again as it is once the fix is made: the ledger records the attempt as failed,
-    which the scheduled scan tries again, not as rejected.
+    which the drop zone's watch tries again, not as rejected.
     """
 
     def __init__(

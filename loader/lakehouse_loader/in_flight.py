@@ -1,7 +1,7 @@
-"""Which files a DAG run has taken on and not yet finished: so that the scheduled scan,
-which runs every minute and may overlap earlier runs, leaves them to the run that has
-them instead of queueing each one again behind the same loads (with 200 files waiting,
-every overlapping scan mapped all 200 once more: each a no-op load, but a task slot).
+"""Which files a DAG run has taken on and not yet finished: so that a later run (the drop
+zone's watch fires again for files still due, and runs overlap) leaves them to the run
+that has them instead of queueing each one again behind the same loads (with 200 files
+waiting, every overlapping run mapped all 200 once more: each a no-op load, but a slot).
 
 A claim is one small JSON file per source in a folder of the install's state, which every
 Airflow process sees (natively the state folder, in docker mode the shared state volume).

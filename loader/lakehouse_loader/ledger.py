@@ -1,7 +1,7 @@
 """The ingest ledger, `iceberg.<schema>._ingest_log`: one row per load attempt.
 
 It is the queryable log of every attempt, the record that nothing was lost (rows accepted +
-rows rejected = data rows in the file), and what the scheduled scan reads (through Trino)
+rows rejected = data rows in the file), and what the drop zone's watch reads (through Trino)
 to find new and changed files. Whether a file's content is in its table is answered by the
 table itself (commit.committed): a ledger write lost after a commit loses no certainty.
 The loader writes it with pyiceberg, like every table it writes.
@@ -52,7 +52,7 @@ _COLUMNS = (
 
 # An attempt's status (values in conventions.json, which the dashboards read too):
 # LOADED; REJECTED, the file's content cannot be loaded (an IngestError): fix the file;
-# FAILED, anything else (a service down, the loader's disk full, a bug): the scheduled scan
+# FAILED, anything else (a service down, the loader's disk full, a bug): the drop zone's watch
 # tries again, a few times; CHANGED, the file was written or replaced while it was loaded,
 # whatever the error: what was read is not its content, so the attempt says nothing of it
 # (sha256 is empty).
@@ -149,7 +149,7 @@ def last_load(ledger: Table, file_path: str) -> Committed | None:
 
 @dataclass(frozen=True)
 class Attempt:
-    """What the scheduled scan needs of one ledger row."""
+    """What the drop zone's watch needs of one ledger row."""
 
     sha256: str
     status: str
@@ -218,7 +218,7 @@ def note_committed(
     started_at: datetime,
 ) -> None:
     """A content its table holds while the ledger has no record of it (the ledger write after
-    the commit was lost) is recorded now, so the scheduled scan stops finding it due."""
+    the commit was lost) is recorded now, so the drop zone's watch stops finding it due."""
     last = last_load(ledger_table(tables, namespace), source)
     if last is not None and last.sha256 == held.sha256:
         return

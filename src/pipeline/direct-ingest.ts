@@ -85,7 +85,7 @@ export function ingestDirect(
   });
 }
 
-/** Every CSV file in the drop zone, as the scheduled scan lists it (drop-zone.ts). */
+/** Every CSV file in the drop zone, as the drop zone's watch lists it (drop-zone.ts). */
 export function rawFiles(s: Settings): string[] {
   const raw = join(s.paths.data, "raw");
   return dropZoneListing(raw).map((name) => join(raw, name));

@@ -1,7 +1,7 @@
 /**
  * `lakehouse drop TABLE`: everything the platform holds of one table goes, and nothing of
  * any other. Its CSV files are moved out of data/raw/ first, into data/dropped/, so the next
- * scheduled scan cannot load them again (and nothing the user gave is deleted); then the
+ * drop zone's watch cannot load them again (and nothing the user gave is deleted); then the
  * table and its rejects table are dropped through Trino (the Iceberg connector removes
  * their files), its ledger rows deleted, and its raw-zone objects removed. Dashboards are
  * the caller's next step: provisioning removes those of tables that no longer exist.

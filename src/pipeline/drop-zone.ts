@@ -5,7 +5,7 @@ import { CSV_SUFFIX, SKIPPED_PREFIXES } from "./conventions.ts";
 
 /*
  * Which files in the drop zone, data/raw/, are CSV files to load: the rule of the loader's
- * scheduled scan (loader/lakehouse_loader/drop_zone.py), implemented the same way here for
+ * drop zone's watch (loader/lakehouse_loader/drop_zone.py), implemented the same way here for
  * `./lakehouse up`. tests/unit/drop-zone.test.ts runs both on one directory tree and fails
  * when they differ.
  *

@@ -96,7 +96,7 @@ export function copyIntoRawZone(source: string, target: string, replace = false)
     );
   }
   mkdirSync(dirname(target), { recursive: true });
-  // Copied under a hidden name, then renamed: the scheduled scan never sees half a file.
+  // Copied under a hidden name, then renamed: the drop zone's watch never sees half a file.
   const partial = join(dirname(target), `.${basename(target)}.partial`);
   copyFileSync(absolute, partial);
   renameSync(partial, target);

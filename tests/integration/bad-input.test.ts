@@ -71,7 +71,7 @@ function errorLine(file: string): string {
 beforeAll(async () => {
   mkdirSync(raw, { recursive: true });
   await stack.start();
-  // These files are loaded directly, in one run: Airflow's every-minute scan stays out.
+  // These files are loaded directly, in one run: Airflow's runs stay out.
   await stack.pauseScheduledIngest();
   for (const [name, content] of Object.entries(FILES)) writeFileSync(join(raw, name), content);
   trino = trinoClient(stack.settings());

@@ -243,7 +243,7 @@ describe("scale-out: the compose profile `scale`", () => {
         files.push(file);
       }
       const ingest = await stack.ok(["ingest", ...files]);
-      // The command's own run (it names it): the latest run may be a scheduled scan's.
+      // The command's own run (it names it): the latest run may be one the file's arrival started.
       const run = /through Airflow \(([^)]+)\)/.exec(ingest.stdout + ingest.stderr)?.[1];
       expect(run, ingest.stderr).toBeDefined();
       const airflow = new AirflowClient(stack.settings());

@@ -46,7 +46,7 @@ function ingest(...files: string[]) {
 beforeAll(async () => {
   mkdirSync(raw, { recursive: true });
   await stack.start();
-  // These tests load directly and kill loads on purpose: Airflow's every-minute scan stays out.
+  // These tests load directly and kill loads on purpose: Airflow's runs stay out.
   await stack.pauseScheduledIngest();
   trino = trinoClient(stack.settings());
 });
@@ -447,7 +447,7 @@ describe("CSV ingestion (direct)", () => {
         `SELECT count(*) FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE table_name = 'drop_me'`,
       ),
     ).toBe(0);
-    // Its files left data/raw/ (the scan cannot load them again) and were kept.
+    // Its files left data/raw/ (the watch cannot load them again) and were kept.
     expect(existsSync(join(raw, "drop_me"))).toBe(false);
     expect(existsSync(join(raw, "drop_me.contract.yaml"))).toBe(false);
     const kept = readdirSync(join(dataDir, "dropped"), { recursive: true }).map(String);

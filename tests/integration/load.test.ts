@@ -9,7 +9,7 @@ import { RUNTIME, sharedStack } from "./harness.ts";
 
 /**
  * Many files at once (tests/support/load-scenario.ts): CSV files of four tables dropped
- * into data/raw/ at one moment, loaded by the scheduled scan, while `lakehouse ingest`
+ * into data/raw/ at one moment, loaded by the runs their arrival starts, while `lakehouse ingest`
  * commands start together. Every file must land exactly once, every command end, and a
  * Trino query and Superset's health check answer throughout. The wall time and peak memory
  * are printed (bench/load.ts measures the same on a running stack).

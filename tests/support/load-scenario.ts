@@ -1,7 +1,7 @@
 /**
  * Many files at once, the load a platform meets when a team's exports arrive together:
  * a batch of CSV files of several tables dropped into data/raw/ at one moment (loaded by
- * the DAG's scheduled scan) while several `lakehouse ingest` commands start together.
+ * the runs their arrival starts) while several `lakehouse ingest` commands start together.
  * Meanwhile a Trino query (the tables the catalog lists) and Superset's health check are
  * asked every few seconds, and
  * the memory the stack and the machine hold is sampled. The load test

@@ -67,7 +67,7 @@ describe("the drop zone's listing", () => {
     "link.csv",
   ];
 
-  it("is the same in the CLI (`up`) and the loader (the scheduled scan)", () => {
+  it("is the same in the CLI (`up`) and the loader (the drop zone's watch)", () => {
     expect(dropZoneListing(raw)).toEqual(loaderListing(raw));
   });
 
