@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { projectRoot } from "../config/paths.ts";
 import { SettingsError } from "../config/settings.ts";
 import { PrerequisiteError } from "../install/prerequisites.ts";
 import { ServiceStartError } from "../runtime/runtime.ts";
@@ -8,7 +10,7 @@ import { bold, dim, red } from "./reporter.ts";
 import { UsageError, UserError } from "./user-error.ts";
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  const pkg = JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as {
     version: string;
   };
   return `lakehouse ${pkg.version}`;

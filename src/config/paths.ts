@@ -1,9 +1,21 @@
+import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The checkout this code runs from: config files under services/ are read from here. */
-export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+/**
+ * The checkout this code runs from: config files under services/ are read from here. The
+ * nearest folder up that holds versions.env: the same from src/config/ as from the CLI's
+ * compiled chunks under dist/ (scripts/build-cli.mjs).
+ */
+export const projectRoot = findRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "versions.env"))) return dir;
+    if (dirname(dir) === dir) return resolve(from, "../.."); // not in a checkout: as laid out
+  }
+}
 
 type Env = Record<string, string | undefined>;
 

@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { basename, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { projectRoot } from "../../config/paths.ts";
 import { isRoot, lookupUser } from "./os-user.ts";
 import type { ProcessSpec } from "./process-spec.ts";
 
@@ -57,7 +57,7 @@ export interface RestartPolicy {
   giveUpAfter?: number;
 }
 
-const KEEPER = fileURLToPath(new URL("./keeper.mjs", import.meta.url));
+const KEEPER = join(projectRoot, "src", "runtime", "native", "keeper.mjs");
 
 /** "exited with code 1", "was killed by SIGKILL", "could not be started (…)". */
 export function describeExit(exit: ServiceExit): string {
