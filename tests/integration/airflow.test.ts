@@ -211,11 +211,17 @@ print(json.dumps({
     );
     // The killed try counted: Airflow retried the task that was loading the file. That is
     // the command's own run's, or the arrival's run that took the copied file first (then
-    // the command's task found it loaded): every run since the test began is looked at.
-    const runs = await airflow.request<{ dag_runs: { dag_run_id: string }[] }>(
-      "GET",
-      `/api/v2/dags/${INGEST_DAG}/dagRuns?start_date_gte=${encodeURIComponent(startedAt)}&limit=100`,
-    );
+    // the command's task found it loaded): every run since the test began is looked at,
+    // once all have ended (a task's map index, its file's name, is filled in as it ends;
+    // the killed task's retry may still wait for the load slot when the command returns).
+    const runs = await eventually("every run since the test began ended", 600_000, async () => {
+      const page = await airflow.request<{ dag_runs: { dag_run_id: string; state: string }[] }>(
+        "GET",
+        `/api/v2/dags/${INGEST_DAG}/dagRuns?start_date_gte=${encodeURIComponent(startedAt)}&limit=100`,
+      );
+      const ended = page.dag_runs.every((run) => run.state === "success" || run.state === "failed");
+      return ended ? page : undefined;
+    });
     const tries: number[] = [];
     for (const { dag_run_id } of runs.dag_runs)
       for (const t of await airflow.taskInstances(INGEST_DAG, dag_run_id))
