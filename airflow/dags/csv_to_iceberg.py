@@ -133,8 +133,11 @@ def csv_to_iceberg() -> None:
 
         context = get_current_context()
         context["source"] = source  # type: ignore[typeddict-unknown-key]
+        # When the run was asked for: a file the run its arrival started loaded since is
+        # reported as loaded, not unchanged (`lakehouse ingest` copies into data/raw/).
+        since = context["dag_run"].run_after
         try:
-            return load_file(source, context["run_id"])
+            return load_file(source, context["run_id"], since)
         except IngestError as error:
             # Its message says what to fix, and retrying at once cannot help: the file's
             # content, or the loader's disk full (the ledger has it failed: the scheduled

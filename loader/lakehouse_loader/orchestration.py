@@ -12,6 +12,7 @@ import shlex
 import subprocess
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from .config import PipelineConfig
@@ -78,10 +79,11 @@ def _present(source: str, config: PipelineConfig) -> bool:
         return False
 
 
-def load_file(source: str, run_id: str) -> dict[str, object]:
+def load_file(source: str, run_id: str, since: datetime | None = None) -> dict[str, object]:
+    """Loads one file for a run asked for at `since` (see ingest_file)."""
     config = PipelineConfig.from_env()
     try:
-        result = ingest_file(path_of(source, config), config)
+        result = ingest_file(path_of(source, config), config, since)
     except IngestError:
         # Not retried (the DAG fails the task at once): the run is done with the file. Any
         # other error is retried by the run, which keeps its claim meanwhile.

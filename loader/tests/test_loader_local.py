@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -100,6 +101,26 @@ def test_the_same_content_again_commits_nothing(config: PipelineConfig) -> None:
     first = load(config, "orders.csv", ORDERS)
     again = load(config, "orders.csv")
     assert again.status == "unchanged"
+    assert table(config, "orders").current_snapshot().snapshot_id == first.snapshot_id  # type: ignore[union-attr]
+
+
+def test_a_load_asked_for_before_another_run_loaded_the_content_reports_that_load(
+    config: PipelineConfig,
+) -> None:
+    # `lakehouse ingest` asks for a run, and the file's arrival starts another, which may
+    # load it first: the asking run reports the rows, not "unchanged".
+    asked = datetime.now(UTC) - timedelta(seconds=5)
+    first = load(config, "orders.csv", ORDERS)
+    path = config.data_dir / "raw" / "orders.csv"
+    answered = ingest_file(path, config, since=asked)
+    assert (answered.status, answered.rows_accepted, answered.snapshot_id) == (
+        "loaded",
+        3,
+        first.snapshot_id,
+    )
+    # Asked for after that load: the same content is unchanged, as before.
+    later = ingest_file(path, config, since=datetime.now(UTC) + timedelta(seconds=1))
+    assert later.status == "unchanged"
     assert table(config, "orders").current_snapshot().snapshot_id == first.snapshot_id  # type: ignore[union-attr]
 
 
