@@ -61,6 +61,3 @@ def drop_zone_watch() -> DropZoneWatch:
         arrivals=Arrivals(state_dir() / "arrivals.json"),
         due=lambda: due_files(config, trino, hash_contents=False),
     )
-
-
-__all__ = ["DropZoneTrigger"]

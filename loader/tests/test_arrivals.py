@@ -104,14 +104,20 @@ def test_the_watch_fires_for_arrivals_at_once_as_source_names(tmp_path: Path) ->
     assert ledger.asked == 1  # one question a minute, however often it polls
 
 
+def fired_for_once(tmp_path: Path, name: str) -> tuple[Ledger, DropZoneWatch, list[str]]:
+    """A watch that has seen `name` arrive, and what it fired for then (at NOW + 1)."""
+    ledger = Ledger()
+    raw, watch = watch_of(tmp_path, ledger)
+    put(raw, name, "id\n1\n", NOW - 100)
+    watch.step(NOW)
+    return ledger, watch, watch.step(NOW + 1)
+
+
 def test_idle_the_watch_fires_for_nothing_and_asks_the_ledger_once_a_minute(
     tmp_path: Path,
 ) -> None:
-    ledger = Ledger()
-    raw, watch = watch_of(tmp_path, ledger)
-    put(raw, "loaded.csv", "id\n1\n", NOW - 100)
-    watch.step(NOW)
-    watch.step(NOW + 1)  # fired for once, then loaded: the ledger has nothing due
+    # Fired for once, then loaded: the ledger has nothing due.
+    ledger, watch, _ = fired_for_once(tmp_path, "loaded.csv")
     fired = [watch.step(NOW + 2 + second) for second in range(3600)]
     assert [files for files in fired if files] == []
     assert ledger.asked == 61
@@ -120,11 +126,8 @@ def test_idle_the_watch_fires_for_nothing_and_asks_the_ledger_once_a_minute(
 def test_a_due_file_is_fired_for_again_ever_more_seldom_until_it_is_loaded(
     tmp_path: Path,
 ) -> None:
-    ledger = Ledger()
-    raw, watch = watch_of(tmp_path, ledger)
-    put(raw, "flaky.csv", "id\n1\n", NOW - 100)
-    watch.step(NOW)
-    assert watch.step(NOW + 1) == ["data/raw/flaky.csv"]  # arrived
+    ledger, watch, arrived = fired_for_once(tmp_path, "flaky.csv")
+    assert arrived == ["data/raw/flaky.csv"]
     ledger.due = ["data/raw/flaky.csv"]  # its load failed: the object store was down
     fired_at = [NOW + 2 + s for s in range(4000) if watch.step(NOW + 2 + s)]
     gaps = [round(b - a) for a, b in zip([NOW + 1, *fired_at], fired_at, strict=False)]

@@ -88,12 +88,8 @@ export class TestStack {
       ...ports,
       ...overrides,
     };
-    mkdirSync(this.rawDir, { recursive: true });
-  }
-
-  /** The stack's data/raw/ (LAKEHOUSE_DATA_DIR's raw/). */
-  get rawDir(): string {
-    return join(this.env.LAKEHOUSE_DATA_DIR ?? join(this.dir, "data"), "raw");
+    // Docker mode mounts the data folder, which must exist.
+    mkdirSync(join(this.dir, "data", "raw"), { recursive: true });
   }
 
   /**
@@ -269,9 +265,7 @@ export class TestStack {
   }
 
   async destroy(): Promise<void> {
-    // Docker mode: the containers and their volumes too, so the next file starts afresh.
-    await this.run(RUNTIME === "docker" ? ["reset", "--yes"] : ["down"]);
-    rmSync(this.dir, { recursive: true, force: true });
+    await stopStack(this.dir, { runtime: RUNTIME, env: this.env });
   }
 }
 
@@ -314,12 +308,19 @@ export async function stopOtherStacks(keep: string | undefined, folder = stacksF
   for (const name of readdirSync(folder)) {
     const dir = join(folder, name);
     if (dir === keep || !existsSync(join(dir, UP_MARKER))) continue;
-    const { runtime, env } = JSON.parse(readFileSync(join(dir, UP_MARKER), "utf8")) as UpMarker;
-    const args = runtime === "docker" ? ["reset", "--yes", "--docker"] : ["down", "--native"];
-    await execFileAsync(join(root, "lakehouse"), args, {
-      env: { ...process.env, ...env },
-      maxBuffer: 64 * 1024 * 1024,
-    }).catch((error) => console.error(`stopping the test stack in ${dir}: ${error}`));
-    rmSync(dir, { recursive: true, force: true });
+    await stopStack(dir, JSON.parse(readFileSync(join(dir, UP_MARKER), "utf8")) as UpMarker);
   }
+}
+
+/**
+ * Stops a test stack and removes its folder. Docker mode's containers and volumes go too
+ * (`reset`), so the next stack starts afresh.
+ */
+async function stopStack(dir: string, { runtime, env }: UpMarker): Promise<void> {
+  const args = runtime === "docker" ? ["reset", "--yes", "--docker"] : ["down", "--native"];
+  await execFileAsync(join(root, "lakehouse"), args, {
+    env: { ...process.env, ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  }).catch((error) => console.error(`stopping the test stack in ${dir}: ${error}`));
+  rmSync(dir, { recursive: true, force: true });
 }
