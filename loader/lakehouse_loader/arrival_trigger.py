@@ -1,11 +1,12 @@
-"""The triggerer's watch on data/raw/: Airflow 3's event-driven scheduling. csv_to_iceberg
-is scheduled on the asset this trigger watches (an AssetWatcher), so a DAG run starts when
-a file has landed, within seconds, and none starts while nothing arrives.
+"""The triggerer's watch on data/raw/ and the S3 landing zone (landing.py): Airflow 3's
+event-driven scheduling. csv_to_iceberg is scheduled on the asset this trigger watches (an
+AssetWatcher), so a DAG run starts when a file has landed, within seconds, and none starts
+while nothing arrives.
 
-It runs in Airflow's triggerer, next to every other trigger, in one asyncio loop: the
-polls (a directory listing, a stat per file) and the ledger's query go to a thread. Which
-files to fire for is arrivals.DropZoneWatch's rule; each event names them, and the run
-they start loads exactly those (csv_to_iceberg's find_files).
+It runs in Airflow's triggerer, next to every other trigger, in one asyncio loop: the polls
+(a directory listing, a stat per file, a listing of landing/) and the ledger's query go to
+a thread. Which files to fire for is arrivals.DropZoneWatch's rule; each event names them,
+and the run they start loads exactly those (csv_to_iceberg's find_files).
 
 Airflow's own file triggers (FileDeleteTrigger, DirectoryFileDeleteTrigger) fire by
 deleting the file they saw, and fire for a file still being copied: neither fits a drop
@@ -49,15 +50,20 @@ def drop_zone_watch() -> DropZoneWatch:
     """The watch on this install's data/raw/ (LAKEHOUSE_DATA_DIR), remembering what it fired
     for in the state folder every Airflow process shares (so a restarted triggerer does not
     fire again for every file there)."""
+    from .catalog import object_store
     from .config import PipelineConfig
     from .discovery import due_files
+    from .landing import Landing
     from .orchestration import state_dir
     from .trino_sql import Trino
 
     config = PipelineConfig.from_env()
     trino = Trino(config)
+    raw_dir = config.data_dir / "raw"
+    landing = Landing(object_store(config), config.bucket, raw_dir)
     return DropZoneWatch(
-        raw_dir=config.data_dir / "raw",
+        raw_dir=raw_dir,
         arrivals=Arrivals(state_dir() / "arrivals.json"),
         due=lambda: due_files(config, trino, hash_contents=False),
+        land=landing.move,
     )

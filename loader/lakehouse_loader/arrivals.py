@@ -68,6 +68,18 @@ class Arrivals:
             self._save({name: sig for name, sig in fired.items() if name in current})
         return ready
 
+    def remember(self, raw_dir: Path, names: list[str]) -> None:
+        """Counts `names` (below `raw_dir`) as fired for as they are now: files known to be
+        whole (moved in from the landing zone), fired for without settling."""
+        fired = self._load()
+        for name in names:
+            try:
+                stat = (raw_dir / name).stat()
+            except OSError:
+                continue
+            fired[name] = self._last_poll[name] = (stat.st_size, stat.st_mtime_ns)
+        self._save(fired)
+
     def _load(self) -> dict[str, Signature]:
         if self._fired is None:
             try:
@@ -106,20 +118,40 @@ class DropZoneWatch:
     raw_dir: Path
     arrivals: Arrivals
     due: Callable[[], list[str]]
+    # Moves the S3 landing zone's files into raw_dir; returns their names below it.
+    land: Callable[[], list[str]] | None = None
     scan_seconds: float = SCAN_SECONDS
     _next_scan: float = -math.inf
+    _landing_down: bool = False
     # Per source: when it was last fired for, and how many times in a row by a scan.
     _fired: dict[str, tuple[float, int]] = field(default_factory=dict)
 
     def step(self, now: float | None = None) -> list[str]:
         now = time.time() if now is None else now
-        arrived = [f"data/raw/{name}" for name in self.arrivals.poll(self.raw_dir, now)]
+        landed = self._land()
+        self.arrivals.remember(self.raw_dir, landed)
+        arrived = [f"data/raw/{name}" for name in [*landed, *self.arrivals.poll(self.raw_dir, now)]]
         for source in arrived:
             self._fired[source] = (now, 0)
         fire = list(arrived)
         if now >= self._next_scan:
             fire += self._scan(now, set(arrived))
         return sorted(fire)
+
+    def _land(self) -> list[str]:
+        if self.land is None:
+            return []
+        try:
+            landed = self.land()
+        except Exception as error:  # the object store out of reach: the drop zone still works
+            if not self._landing_down:
+                log.warning("the S3 landing zone cannot be read (%s); trying again", error)
+                self._landing_down = True
+            return []
+        if self._landing_down:
+            log.info("the S3 landing zone answers again")
+            self._landing_down = False
+        return landed
 
     def _scan(self, now: float, arrived: set[str]) -> list[str]:
         try:

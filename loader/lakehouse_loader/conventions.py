@@ -43,6 +43,9 @@ SMALL_FILE_MB: Final[int] = _JSON["small_file_mb"]
 _RAW_ZONE: Final[dict[str, Any]] = _JSON["raw_zone"]
 SHA_CHARS: Final[int] = _RAW_ZONE["sha_chars"]
 
+# The S3 landing zone's prefix in the bucket (landing.py).
+LANDING_PREFIX: Final[str] = _JSON["landing_zone"]["prefix"]
+
 # The drop zone's rule (drop_zone.py).
 CSV_SUFFIX: Final[str] = _JSON["drop_zone"]["csv_suffix"]
 SKIPPED_PREFIXES: Final[tuple[str, ...]] = tuple(_JSON["drop_zone"]["skipped_prefixes"])

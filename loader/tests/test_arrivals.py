@@ -150,3 +150,37 @@ def test_files_due_at_start_are_fired_for_and_an_unreachable_ledger_is_asked_aga
     ledger.due = ["data/raw/missed.csv"]  # landed while nothing watched
     assert watch.step(NOW + 10) == ["data/raw/missed.csv"]
     assert ledger.asked == 2
+
+
+def test_files_moved_in_from_the_landing_zone_are_fired_for_at_once_and_once(
+    tmp_path: Path,
+) -> None:
+    ledger = Ledger()
+    raw, watch = watch_of(tmp_path, ledger)
+    landed: list[str] = []
+
+    def land() -> list[str]:
+        moved = list(landed)
+        for name in moved:
+            put(raw, name, "id\n1\n", NOW + 1)  # written this very second: whole regardless
+        landed.clear()
+        return moved
+
+    watch.land = land
+    watch.step(NOW)
+    landed.append("uploads/a.csv")
+    assert watch.step(NOW + 1) == ["data/raw/uploads/a.csv"]
+    assert watch.step(NOW + 2) == []
+    assert watch.step(NOW + 5) == []  # not again once it has settled
+
+
+def test_an_unreachable_landing_zone_leaves_the_drop_zone_watched(tmp_path: Path) -> None:
+    raw, watch = watch_of(tmp_path, Ledger())
+
+    def land() -> list[str]:
+        raise ConnectionError("seaweedfs-s3: connection refused")
+
+    watch.land = land
+    put(raw, "orders.csv", "id\n1\n", NOW - 10)
+    watch.step(NOW)
+    assert watch.step(NOW + 1) == ["data/raw/orders.csv"]

@@ -30,6 +30,8 @@ export const LEDGER_STATUS = {
 export const SMALL_FILE_MB: number = conventions.small_file_mb;
 
 export const SHA_CHARS: number = conventions.raw_zone.sha_chars;
+/** The S3 landing zone's prefix in the bucket: s3://<bucket>/landing/<table>/<any>.csv. */
+export const LANDING_PREFIX: string = conventions.landing_zone.prefix;
 /** The drop zone's rule (drop-zone.ts). */
 export const CSV_SUFFIX: string = conventions.drop_zone.csv_suffix;
 export const SKIPPED_PREFIXES: readonly string[] = conventions.drop_zone.skipped_prefixes;

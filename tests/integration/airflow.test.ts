@@ -1,11 +1,13 @@
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AirflowClient, type TaskInstance } from "../../src/airflow/client.ts";
 import { INGEST_DAG } from "../../src/airflow/ingest-via-airflow.ts";
 import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
+import { s3Client } from "../../src/clients/s3.ts";
 import type { TrinoClient } from "../../src/clients/trino.ts";
-import { LEDGER_TABLE, SOURCE_FILE } from "../../src/pipeline/conventions.ts";
+import { LANDING_PREFIX, LEDGER_TABLE, SOURCE_FILE } from "../../src/pipeline/conventions.ts";
 import { salesLines } from "../../src/sample/sales.ts";
 import { eventually, sharedStack } from "./harness.ts";
 
@@ -129,6 +131,42 @@ print(json.dumps({
     expect(ledger.rows).toEqual([["loaded", 800]]);
     const fired = (await runsByArrival(since)).flatMap((run) => run.files);
     expect(fired.filter((file) => file === "data/raw/slow.csv")).toEqual(["data/raw/slow.csv"]);
+  });
+
+  it("a CSV uploaded to the S3 landing zone with any S3 client loads as a dropped file does", async () => {
+    const since = new Date(Date.now() - 5_000).toISOString();
+    const s = stack.settings();
+    const s3 = s3Client(s);
+    const key = `${LANDING_PREFIX}uploads/2026/a.csv`;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: s.s3.bucket,
+        Key: key,
+        Body: "id,city\n1,Oslo\n2,Rome\n3,Lima\n",
+      }),
+    );
+    const count = await eventually("rows of the upload in Trino", 180_000, () =>
+      tableCount("uploads"),
+    );
+    expect(count).toBe(3);
+    // Named as the drop zone names it: the same ledger, lineage and quarantine.
+    const rows = await trino.query(`SELECT DISTINCT ${SOURCE_FILE} FROM iceberg.lakehouse.uploads`);
+    expect(rows.rows).toEqual([["data/raw/uploads/2026__a.csv"]]);
+    const ledger = await trino.query(
+      `SELECT status, data_rows FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE file_path = 'data/raw/uploads/2026__a.csv'`,
+    );
+    expect(ledger.rows).toEqual([["loaded", 3]]);
+    // Moved, not copied: the landing zone is empty again; the file is in the drop zone.
+    const left = await s3.send(
+      new ListObjectsV2Command({ Bucket: s.s3.bucket, Prefix: LANDING_PREFIX }),
+    );
+    expect(left.KeyCount ?? 0).toBe(0);
+    expect(existsSync(join(raw, "uploads", "2026__a.csv"))).toBe(true);
+    const runs = await runsByArrival(since);
+    expect(runs).toContainEqual({
+      runType: "asset_triggered",
+      files: ["data/raw/uploads/2026__a.csv"],
+    });
   });
 
   it("`lakehouse ingest` loads a file through Airflow and reports rows and table", async () => {
