@@ -38,6 +38,8 @@ files, each in its own task:
 
 `data/raw/<name>.csv` and `data/raw/<name>/*.csv` both load into table `<name>` (`.csv`
 in any case; names starting with `.` or `~`, such as editors' lock files, are left out).
+CSV files uploaded to `s3://lakehouse/landing/<table>/` (the S3 landing zone) are moved
+into `data/raw/<table>/` by the same trigger and load from there at once.
 
 **Nothing runs while nothing arrives.** Once a minute the trigger also asks the ledger
 (`iceberg.lakehouse.{LEDGER_TABLE}`) which files are still due (a load that failed for a
