@@ -36,8 +36,20 @@ describe("the dashboards' refresh in the Airflow containers", () => {
       const s = service(name);
       const env = s.environment ?? {};
       expect(env.LAKEHOUSE_VIEW, name).toBe("container");
-      const words = (env.LAKEHOUSE_DASHBOARDS_COMMAND ?? "").split(/\s+/);
-      expect(words.at(-1), name).toBe("dashboards");
+      const command = (env.LAKEHOUSE_DASHBOARDS_COMMAND ?? "").split(/\s+/);
+      expect(command.at(-1), name).toBe("dashboards");
+      // `sh SCRIPT dashboards`: the script, from the mounted checkout, says how the CLI runs.
+      const script = command[0] === "sh" ? hostPathOf(s, command[1] ?? "") : undefined;
+      if (command[0] === "sh") expect(script, `${name}: ${command[1]} not mounted`).toBeDefined();
+      const scriptText = script ? readRepoFile(script) : "";
+      const cliVariable = /^cli=(\S+)$/m.exec(scriptText)?.[1];
+      const words = script
+        ? scriptText
+            .replaceAll("$cli", cliVariable ?? "$cli")
+            .split(/[\s"]+/)
+            // The compiled build is optional: the host's `lakehouse` script makes it.
+            .filter((w) => w.startsWith("/") && !w.includes("/dist/cli/"))
+        : command;
       const main = words.find((w) => /\/(src\/cli\/main\.ts|lakehouse)$/.test(w)) ?? "";
       const cliRoot = main.replace(/\/(src\/cli\/main\.ts|lakehouse)$/, "");
       expect(cliRoot, `${name}: no CLI in ${env.LAKEHOUSE_DASHBOARDS_COMMAND}`).toMatch(/^\//);
@@ -52,7 +64,7 @@ describe("the dashboards' refresh in the Airflow containers", () => {
       });
       expect(missing, `${name}: not in ${cliRoot}`).toEqual([]);
       // Node.js and the packages outside the mounts come from the image.
-      if (words[0] === "node")
+      if (words[0] === "node" || scriptText.includes("exec node"))
         expect(imageProvides(dockerfile, "/usr/local/bin/node", pkg), name).toBe(true);
       for (const path of words.filter((w) => w.startsWith("/") && w !== main)) {
         const mounted = hostPathOf(s, path);
