@@ -86,17 +86,28 @@ async function provision(
   progress: (line: string) => void,
 ): Promise<ProvisionResult> {
   const superset = new SupersetClient(s);
-  const database = await ensureDatabase(superset, trinoUri);
-  const stateFile = join(s.paths.state, "superset", "provisioned.json");
-  const state = loadState(stateFile, `${superset.baseUrl} ${database}`);
-  const where = { database, catalog: s.trino.catalog, schema: s.trino.schema };
   const trino = trinoClient(s);
   const { catalog, schema } = s.trino;
-  const listed = await tableNames(trino, catalog, schema);
-  const loads = listed.includes(LEDGER_TABLE) ? await loadsPerTable(trino) : new Map();
-  const tables = await tableShapes(trino, catalog, schema, listed, loads, state.tables);
+  const dashboardList = () =>
+    superset.list<Dashboard>("dashboard", ["id", "slug", "uuid", "changed_on_utc"]);
+  // What Trino and Superset hold is asked of both at once: a run with nothing to write is
+  // mostly these questions, and waits for the slower side rather than for their sum.
+  const [database, { listed, loads }] = await Promise.all([
+    ensureDatabase(superset, trinoUri),
+    tableNames(trino, catalog, schema).then(async (listed) => ({
+      listed,
+      loads: listed.includes(LEDGER_TABLE) ? await loadsPerTable(trino) : new Map(),
+    })),
+  ]);
+  const stateFile = join(s.paths.state, "superset", "provisioned.json");
+  const state = loadState(stateFile, `${superset.baseUrl} ${database}`);
+  const where = { database, catalog, schema };
+  const [tables, existing, dashboards] = await Promise.all([
+    tableShapes(trino, catalog, schema, listed, loads, state.tables),
+    lakehouseDatasets(superset, database, schema),
+    dashboardList(),
+  ]);
   const names = new Set(tables.map((t) => t.name));
-  const existing = await lakehouseDatasets(superset, database, s.trino.schema);
 
   const datasets: Record<string, number> = {};
   for (const table of tables) {
@@ -139,9 +150,6 @@ async function provision(
   // only when that changed.
   const planned: Planned[] = [];
   const virtualNames = new Set(virtual.map((v) => v.name));
-  const dashboardList = () =>
-    superset.list<Dashboard>("dashboard", ["id", "slug", "uuid", "changed_on_utc"]);
-  const dashboards = await dashboardList();
   for (const bundle of curatedBundles()) {
     // Importable once its tables exist (Sales needs sales_sample; Data quality, the ledger).
     const needs = datasetsOf(bundle);
