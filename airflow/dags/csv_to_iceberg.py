@@ -34,7 +34,12 @@ files, each in its own task:
 3. **commit** them to `iceberg.lakehouse.<table>` through the Iceberg REST catalog,
    replacing the rows an earlier version of the same file left, in one atomic commit (with
    the schema change they need, if any);
-4. **refresh** the dashboards.
+4. **refresh** the dashboards;
+5. **keep the tables healthy**: a changed table (its rejects table, the ledger) with more
+   small files or snapshots than its threshold is compacted, or its older snapshots
+   expired, at once rather than by the daily `iceberg_maintenance` (`compact_at_small_files`
+   and `expire_at_snapshots` in its contract, else `LAKEHOUSE_COMPACT_AT_SMALL_FILES` and
+   `LAKEHOUSE_EXPIRE_AT_SNAPSHOTS` in `.env`: 32 and 100).
 
 `data/raw/<name>.csv` and `data/raw/<name>/*.csv` both load into table `<name>` (`.csv`
 in any case; names starting with `.` or `~`, such as editors' lock files, are left out).
@@ -154,7 +159,17 @@ def csv_to_iceberg() -> None:
 
         refresh_dashboards(list(results))
 
-    refresh_dashboards(load.expand(source=find_files()))
+    # In the loads' pool: compaction and a load of the same table never race.
+    @task(trigger_rule="none_failed_min_one_success", pool=LOAD_POOL)
+    def keep_tables_healthy(results: list[dict[str, object]]) -> None:
+        """Compacts and expires the changed tables past their thresholds; see the docs."""
+        from lakehouse_loader.orchestration import keep_tables_healthy
+
+        keep_tables_healthy(list(results))
+
+    results = load.expand(source=find_files())
+    refresh_dashboards(results)
+    keep_tables_healthy(results)
 
 
 csv_to_iceberg()

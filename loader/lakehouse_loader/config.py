@@ -12,6 +12,11 @@ from pathlib import Path
 
 from .contract import DEFAULT_MAX_REJECT_RATIO
 
+# A table past either is compacted or expired after its load (table_health.py), unless its
+# contract says otherwise.
+COMPACT_AT_SMALL_FILES = 32
+EXPIRE_AT_SNAPSHOTS = 100
+
 
 def _required(name: str) -> str:
     value = os.environ.get(name)
@@ -35,6 +40,8 @@ class PipelineConfig:
     max_reject_ratio: float = DEFAULT_MAX_REJECT_RATIO
     # How long old snapshots (time travel) and unreferenced files are kept by maintenance.
     snapshot_retention: str = "7d"
+    compact_at_small_files: int = COMPACT_AT_SMALL_FILES
+    expire_at_snapshots: int = EXPIRE_AT_SNAPSHOTS
 
     @staticmethod
     def from_env() -> PipelineConfig:
@@ -52,4 +59,15 @@ class PipelineConfig:
                 os.environ.get("LAKEHOUSE_MAX_REJECT_RATIO", DEFAULT_MAX_REJECT_RATIO)
             ),
             snapshot_retention=os.environ.get("LAKEHOUSE_SNAPSHOT_RETENTION", "7d"),
+            compact_at_small_files=_count(
+                "LAKEHOUSE_COMPACT_AT_SMALL_FILES", COMPACT_AT_SMALL_FILES
+            ),
+            expire_at_snapshots=_count("LAKEHOUSE_EXPIRE_AT_SNAPSHOTS", EXPIRE_AT_SNAPSHOTS),
         )
+
+
+def _count(name: str, default: int) -> int:
+    """A whole-number setting; unset or empty (Compose passes an unset one so): `default`.
+    The CLI checks the values in `.env`."""
+    value = os.environ.get(name)
+    return int(value) if value else default

@@ -17,6 +17,8 @@
     primary_key: [order_id]                       # a keyed table: later rows update by key
     delete_column: op                             # a row whose op is D deletes its key
     delete_value: D                               # (the default)
+    compact_at_small_files: 32                    # compact past this many small files
+    expire_at_snapshots: 100                      # expire the older half past this many
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ _TOP_KEYS = (
     "primary_key",
     "delete_column",
     "delete_value",
+    "compact_at_small_files",
+    "expire_at_snapshots",
 )
 _COLUMN_KEYS = ("type", "required", "format")
 _ENCODINGS = {
@@ -96,6 +100,10 @@ class Contract:
     primary_key: list[str] | None = None
     delete_column: str | None = None
     delete_value: str = DEFAULT_DELETE_VALUE
+    # When the table is compacted and expired after a load (table_health.py); None: the
+    # install's thresholds.
+    compact_at_small_files: int | None = None
+    expire_at_snapshots: int | None = None
 
 
 @dataclass(frozen=True)
@@ -258,6 +266,7 @@ def load_contract(path: Path) -> Contract | None:
         )
 
     primary_key, delete_column, delete_value = _parse_keys(name, doc)
+    compact_at, expire_at = (_count(name, doc, key) for key in _THRESHOLD_KEYS)
     for key in primary_key or []:
         # A key is never empty: a row without one is quarantined, as a required column's.
         same = [c for c in columns if normalize_headers([c])[0] == key]
@@ -278,7 +287,23 @@ def load_contract(path: Path) -> Contract | None:
         primary_key=primary_key,
         delete_column=delete_column,
         delete_value=delete_value,
+        compact_at_small_files=compact_at,
+        expire_at_snapshots=expire_at,
     )
+
+
+_THRESHOLD_KEYS = ("compact_at_small_files", "expire_at_snapshots")
+
+
+def _count(name: str, doc: dict[str, Any], key: str) -> int | None:
+    value = doc.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise IngestError(
+            name, f"{key} must be a whole number from 1, got {value!r}", fix=f"write e.g. {key}: 32"
+        )
+    return value
 
 
 def _parse_keys(name: str, doc: dict[str, Any]) -> tuple[list[str] | None, str | None, str]:

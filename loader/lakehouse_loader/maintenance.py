@@ -30,13 +30,32 @@ def tables(trino: Trino) -> list[str]:
 
 def maintain(trino: Trino, table: str, retention: str) -> None:
     """Compact, then expire snapshots older than `retention`, then remove orphan files."""
+    _check(retention)
+    compact(trino, table)
+    expire_snapshots(trino, table, retention)
+    trino.query(
+        f"ALTER TABLE {trino.table(table)} EXECUTE"
+        f" remove_orphan_files(retention_threshold => '{retention}')"
+    )
+
+
+def compact(trino: Trino, table: str) -> None:
+    """Rewrites the table's small files into larger ones."""
+    trino.query(
+        f"ALTER TABLE {trino.table(table)} EXECUTE optimize(file_size_threshold => '{SMALL_FILE}')"
+    )
+
+
+def expire_snapshots(trino: Trino, table: str, retention: str) -> None:
+    """Expires the snapshots older than `retention` (never the current one) and deletes the
+    files only they held."""
+    _check(retention)
+    trino.query(
+        f"ALTER TABLE {trino.table(table)} EXECUTE"
+        f" expire_snapshots(retention_threshold => '{retention}')"
+    )
+
+
+def _check(retention: str) -> None:
     if not _DURATION.match(retention):
         raise ValueError(f"retention {retention!r} is not a duration such as 7d or 12h")
-    target = trino.table(table)
-    trino.query(f"ALTER TABLE {target} EXECUTE optimize(file_size_threshold => '{SMALL_FILE}')")
-    trino.query(
-        f"ALTER TABLE {target} EXECUTE expire_snapshots(retention_threshold => '{retention}')"
-    )
-    trino.query(
-        f"ALTER TABLE {target} EXECUTE remove_orphan_files(retention_threshold => '{retention}')"
-    )

@@ -147,6 +147,46 @@ def _last_refresh(marker: Path) -> float:
         return 0.0
 
 
+def keep_tables_healthy(results: list[dict[str, object]]) -> None:
+    """After a run's loads: each table they changed, its rejects table and the ledger are
+    compacted and expired when past their thresholds (table_health.py)."""
+    from pyiceberg.exceptions import NoSuchTableError
+
+    from .catalog import catalog
+    from .contract import contract_path_for, load_contract
+    from .conventions import LEDGER_TABLE, rejects_table
+    from .table_health import Thresholds, keep_healthy
+
+    config = PipelineConfig.from_env()
+    install = Thresholds(config.compact_at_small_files, config.expire_at_snapshots)
+    changed = sorted({str(r["table"]) for r in results if r.get("status") == "loaded"})
+    if not changed:
+        return
+    tables, trino = catalog(config), Trino(config)
+    due = [(LEDGER_TABLE, install)]
+    for table in changed:
+        try:
+            contract = load_contract(contract_path_for(config.data_dir / "raw" / table))
+        except IngestError:
+            contract = None  # its loads report it; the install's thresholds meanwhile
+        thresholds = Thresholds(
+            (contract and contract.compact_at_small_files) or install.small_files,
+            (contract and contract.expire_at_snapshots) or install.snapshots,
+        )
+        due += [(table, thresholds), (rejects_table(table), thresholds)]
+    failed = []
+    for name, thresholds in due:
+        try:
+            keep_healthy(trino, tables.load_table((config.schema, name)), name, thresholds)
+        except NoSuchTableError:
+            pass  # no rejects yet, or the table dropped since
+        except Exception as error:  # the others still get their turn
+            log.warning("%s: not kept healthy: %s", name, error)
+            failed.append(name)
+    if failed:
+        raise RuntimeError(f"not kept healthy (see the warnings above): {', '.join(failed)}")
+
+
 def maintained_tables() -> list[str]:
     config = PipelineConfig.from_env()
     return tables(Trino(config))

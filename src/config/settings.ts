@@ -101,6 +101,10 @@ const schema = z.object({
     .string()
     .regex(/^\d+(ms|s|m|h|d)$/, "must be a duration such as 7d or 12h")
     .default("7d"),
+  // A table past either is compacted or expired after its load; unset: the loader's
+  // defaults (lakehouse_loader/config.py), which a table's contract may override.
+  LAKEHOUSE_COMPACT_AT_SMALL_FILES: z.coerce.number().int().positive().optional(),
+  LAKEHOUSE_EXPIRE_AT_SNAPSHOTS: z.coerce.number().int().positive().optional(),
   // Set only inside the compose network (docker-compose.yml): addresses are then
   // container names (src/services/addresses.ts), and the stack is docker mode's.
   LAKEHOUSE_VIEW: z.enum(["host", "container"]).default("host"),
@@ -137,6 +141,8 @@ export interface Settings {
     dataCacheSeconds: number;
   };
   snapshotRetention: string;
+  /** The loader's table-health thresholds, as `.env` sets them (unset: its defaults). */
+  tableHealth: { compactAtSmallFiles?: number; expireAtSnapshots?: number };
   startTimeoutMs: number;
   paths: { root: string; cache: string; state: string; data: string; envFile: string };
 }
@@ -247,6 +253,10 @@ export function loadSettings(
       dataCacheSeconds: s.SUPERSET_DATA_CACHE_SECONDS,
     },
     snapshotRetention: s.LAKEHOUSE_SNAPSHOT_RETENTION,
+    tableHealth: {
+      compactAtSmallFiles: s.LAKEHOUSE_COMPACT_AT_SMALL_FILES,
+      expireAtSnapshots: s.LAKEHOUSE_EXPIRE_AT_SNAPSHOTS,
+    },
     startTimeoutMs: s.LAKEHOUSE_START_TIMEOUT_SECONDS * 1000,
     paths: {
       root: projectRoot,

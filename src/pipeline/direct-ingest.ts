@@ -21,6 +21,8 @@ export function pipelineEnv(s: Settings): Record<string, string> {
     LAKEHOUSE_SCHEMA: s.trino.schema,
     LAKEHOUSE_DATA_DIR: s.paths.data,
     LAKEHOUSE_SNAPSHOT_RETENTION: s.snapshotRetention,
+    LAKEHOUSE_COMPACT_AT_SMALL_FILES: String(s.tableHealth.compactAtSmallFiles ?? ""),
+    LAKEHOUSE_EXPIRE_AT_SNAPSHOTS: String(s.tableHealth.expireAtSnapshots ?? ""),
     PYTHONPATH: join(s.paths.root, "loader"),
   };
 }

@@ -81,7 +81,10 @@ print(json.dumps({
     const report = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}");
     expect(report.errors).toEqual({});
     expect(report.dags).toEqual({
-      csv_to_iceberg: { tasks: ["find_files", "load", "refresh_dashboards"], doc: true },
+      csv_to_iceberg: {
+        tasks: ["find_files", "keep_tables_healthy", "load", "refresh_dashboards"],
+        doc: true,
+      },
       iceberg_maintenance: { tasks: ["list_tables", "maintain"], doc: true },
     });
     // Parsing runs every few seconds: the pipeline is imported inside tasks only.
@@ -288,6 +291,41 @@ print(json.dumps({
       ["data/raw/events/a.csv", 3, 6],
       ["data/raw/events/b.csv", 2, 30],
     ]);
+  });
+
+  it("a stream of small files is compacted and expired once past its contract's thresholds, without the daily run", async () => {
+    const files = 12;
+    writeFileSync(
+      join(raw, "trickle.contract.yaml"),
+      "compact_at_small_files: 4\nexpire_at_snapshots: 6\n",
+    );
+    mkdirSync(join(raw, "trickle"), { recursive: true });
+    for (let i = 1; i <= files; i++) {
+      const name = `part-${String(i).padStart(2, "0")}.csv`;
+      writeFileSync(join(raw, "trickle", name), `reading,value\n${i}a,${i}\n${i}b,${i * 10}\n`);
+    }
+    // Each load adds a data file and a snapshot: 12 of each unless the health step acts.
+    const health = await eventually("trickle compacted and expired", 300_000, async () => {
+      const rows = await tableCount("trickle");
+      if (rows !== files * 2) return undefined;
+      const dataFiles = await scalar<number>(
+        'SELECT count(*) FROM iceberg.lakehouse."trickle$files"',
+      );
+      const snapshots = await scalar<number>(
+        'SELECT count(*) FROM iceberg.lakehouse."trickle$snapshots"',
+      );
+      return dataFiles === 1 && snapshots <= 6 ? { dataFiles, snapshots } : undefined;
+    });
+    expect(health.snapshots).toBeGreaterThanOrEqual(1);
+    // Compaction and expiry changed no row: each file's two rows, once.
+    const perFile = await trino.query(
+      `SELECT count(DISTINCT ${SOURCE_FILE}), count(*), sum(value) FROM iceberg.lakehouse.trickle`,
+    );
+    expect(perFile.rows).toEqual([[files, files * 2, 11 * ((files * (files + 1)) / 2)]]);
+    const loaded = await scalar<number>(
+      `SELECT count(DISTINCT file_path) FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE table_name = 'trickle' AND status = 'loaded'`,
+    );
+    expect(loaded).toBe(files);
   });
 
   it("iceberg_maintenance compacts, expires and cleans every table, leaving the rows as they were", async () => {
