@@ -136,7 +136,8 @@ async function provision(
     ),
     tableHealth(recent.map((t) => t.name)),
   ];
-  if (names.has(LEDGER_TABLE)) virtual.unshift(fileStatus());
+  const ledger = tables.find((t) => t.name === LEDGER_TABLE);
+  if (ledger) virtual.unshift(fileStatus(ledger.allColumns));
   for (const dataset of virtual) {
     // Its columns are those of the code that wrote it: read again only after the code changed.
     const code = fingerprint("virtual", dataset.name);

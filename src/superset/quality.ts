@@ -27,16 +27,24 @@ export const TABLE_HEALTH = "Data quality · table health";
 
 const FAILING = `(${quoteLiteral(LEDGER_STATUS.rejected)}, ${quoteLiteral(LEDGER_STATUS.failed)})`;
 
+/** A keyed load's changes to its table, in the ledger of a loader that records them. */
+const KEYED_COUNTS = ["rows_inserted", "rows_updated", "rows_deleted"];
+
 /**
  * Every file's latest attempt. An attempt that saw the file change under it says nothing
  * of the file (the next scan loads it), so it is passed over; a fixed file's latest
- * attempt is its successful load, and it stops counting as failed.
+ * attempt is its successful load, and it stops counting as failed. `ledgerColumns`: a
+ * ledger written before keyed loads lacks their counts until its next write (empty here).
  */
-export function fileStatus(): VirtualDataset {
+export function fileStatus(ledgerColumns: string[]): VirtualDataset {
+  const keyed = KEYED_COUNTS.map((c) =>
+    ledgerColumns.includes(c) ? c : `CAST(NULL AS bigint) AS ${c}`,
+  );
   return {
     name: FILE_STATUS,
     sql: [
       "SELECT file_path, table_name, status, data_rows, rows_accepted, rows_rejected,",
+      `  ${keyed.join(", ")},`,
       `  finished_at, message, status IN ${FAILING} AS needs_fix`,
       "FROM (",
       "  SELECT *, row_number() OVER (PARTITION BY file_path ORDER BY finished_at DESC) AS latest",

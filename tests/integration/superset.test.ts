@@ -305,6 +305,13 @@ describe("dashboards a data person would publish", () => {
   });
 
   it("Data quality shows each file's latest attempt: a failed file with its fix, until it is fixed", async () => {
+    // A keyed table's later file: its rows inserted, updated and deleted.
+    writeFileSync(join(raw, "members.contract.yaml"), "primary_key: [id]\ndelete_column: op\n");
+    mkdirSync(join(raw, "members"), { recursive: true });
+    writeFileSync(join(raw, "members", "1.csv"), "id,name,op\n1,Ada,I\n2,Bo,I\n");
+    writeFileSync(join(raw, "members", "2.csv"), "id,name,op\n2,Bea,U\n3,Cy,I\n1,,D\n");
+    await stack.ok(["ingest", join(raw, "members", "1.csv")]);
+    await stack.ok(["ingest", join(raw, "members", "2.csv")]);
     // Rows of a later file that do not fit the table's types are quarantined.
     mkdirSync(join(raw, "kinds"), { recursive: true });
     const late = kindsCsv(40).split("\n");
@@ -319,6 +326,10 @@ describe("dashboards a data person would publish", () => {
     await stack.ok(["dashboards"]);
 
     expect(await chartValue("Quality · Files to fix", "Files to fix")).toBe(1);
+    const keyed = (await chartRows("Quality · Every file")).find(
+      (f) => f.file_path === "data/raw/members/2.csv",
+    );
+    expect(keyed).toMatchObject({ rows_inserted: 1, rows_updated: 1, rows_deleted: 1 });
     const toFix = await chartRows("Quality · Files that need a fix");
     expect(toFix).toHaveLength(1);
     expect(toFix[0]).toMatchObject({ file_path: "data/raw/ragged.csv", status: "rejected" });
