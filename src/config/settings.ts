@@ -60,6 +60,12 @@ const bucket = z
   .string()
   .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name");
 
+// A whole number from 1, or unset: an empty value is unset.
+const optionalCount = z.preprocess(
+  (value) => (value === "" ? undefined : value),
+  z.coerce.number().int().positive().optional(),
+);
+
 const schema = z.object({
   LAKEHOUSE_BIND_HOST: z.string().default("127.0.0.1"),
   ...(Object.fromEntries(
@@ -103,8 +109,9 @@ const schema = z.object({
     .default("7d"),
   // A table past either is compacted or expired after its load; unset: the loader's
   // defaults (lakehouse_loader/config.py), which a table's contract may override.
-  LAKEHOUSE_COMPACT_AT_SMALL_FILES: z.coerce.number().int().positive().optional(),
-  LAKEHOUSE_EXPIRE_AT_SNAPSHOTS: z.coerce.number().int().positive().optional(),
+  // (Compose passes an unset one as empty.)
+  LAKEHOUSE_COMPACT_AT_SMALL_FILES: optionalCount,
+  LAKEHOUSE_EXPIRE_AT_SNAPSHOTS: optionalCount,
   // Set only inside the compose network (docker-compose.yml): addresses are then
   // container names (src/services/addresses.ts), and the stack is docker mode's.
   LAKEHOUSE_VIEW: z.enum(["host", "container"]).default("host"),

@@ -21,10 +21,21 @@ export function pipelineEnv(s: Settings): Record<string, string> {
     LAKEHOUSE_SCHEMA: s.trino.schema,
     LAKEHOUSE_DATA_DIR: s.paths.data,
     LAKEHOUSE_SNAPSHOT_RETENTION: s.snapshotRetention,
-    LAKEHOUSE_COMPACT_AT_SMALL_FILES: String(s.tableHealth.compactAtSmallFiles ?? ""),
-    LAKEHOUSE_EXPIRE_AT_SNAPSHOTS: String(s.tableHealth.expireAtSnapshots ?? ""),
     PYTHONPATH: join(s.paths.root, "loader"),
+    // Only when set: unset, the loader's defaults.
+    ...definedOnly({
+      LAKEHOUSE_COMPACT_AT_SMALL_FILES: s.tableHealth.compactAtSmallFiles,
+      LAKEHOUSE_EXPIRE_AT_SNAPSHOTS: s.tableHealth.expireAtSnapshots,
+    }),
   };
+}
+
+function definedOnly(values: Record<string, number | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values).flatMap(([name, value]) =>
+      value === undefined ? [] : [[name, String(value)]],
+    ),
+  );
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   PORT_DEFAULTS,
   SettingsError,
 } from "../../src/config/settings.ts";
+import { pipelineEnv } from "../../src/pipeline/direct-ingest.ts";
 
 function tempEnv(extra: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), "lakehouse-config-"));
@@ -76,6 +77,17 @@ describe("settings", () => {
     writeFileSync(env.LAKEHOUSE_ENV_FILE, "VALKEY_PORT=http\n");
     expect(() => loadSettings({ env })).toThrow(SettingsError);
     expect(() => loadSettings({ env })).toThrow(/VALKEY_PORT \(from .*\.env\)/);
+  });
+
+  it("passes the table-health thresholds to the loader only when set (empty is unset)", () => {
+    const unset = loadSettings(tempEnv({ LAKEHOUSE_COMPACT_AT_SMALL_FILES: "" }));
+    expect(unset.tableHealth).toEqual({});
+    expect(Object.keys(pipelineEnv(unset))).not.toContain("LAKEHOUSE_COMPACT_AT_SMALL_FILES");
+    const set = loadSettings(tempEnv({ LAKEHOUSE_EXPIRE_AT_SNAPSHOTS: "40" }));
+    expect(pipelineEnv(set)).toMatchObject({ LAKEHOUSE_EXPIRE_AT_SNAPSHOTS: "40" });
+    expect(() => loadSettings(tempEnv({ LAKEHOUSE_EXPIRE_AT_SNAPSHOTS: "0" }))).toThrow(
+      /LAKEHOUSE_EXPIRE_AT_SNAPSHOTS/,
+    );
   });
 
   it("refuses two services on one port", () => {
