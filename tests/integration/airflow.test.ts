@@ -24,6 +24,17 @@ async function scalar<T>(sql: string): Promise<T> {
 }
 
 /** Rows in the table, or undefined while it does not exist or is still empty. */
+/** The file's ledger rows (status, data rows), once there are any: a load records its
+ * ledger row just after its table's commit, whose rows a reader may see first. */
+async function ledgerOf(file: string): Promise<unknown[][]> {
+  return eventually(`the ledger's row of ${file}`, 60_000, async () => {
+    const { rows } = await trino.query(
+      `SELECT status, data_rows FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE file_path = '${file}'`,
+    );
+    return rows.length > 0 ? rows : undefined;
+  });
+}
+
 async function tableCount(table: string): Promise<number | undefined> {
   const exists = await trino.query(`SHOW TABLES FROM iceberg.lakehouse LIKE '${table}'`);
   if (exists.rows.length === 0) return undefined;
@@ -128,10 +139,7 @@ print(json.dumps({
     const count = await eventually("rows of slow.csv in Trino", 180_000, () => tableCount("slow"));
     expect(count).toBe(800);
     // One attempt, of the whole file: no load of a part of it.
-    const ledger = await trino.query(
-      `SELECT status, data_rows FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE file_path = 'data/raw/slow.csv'`,
-    );
-    expect(ledger.rows).toEqual([["loaded", 800]]);
+    expect(await ledgerOf("data/raw/slow.csv")).toEqual([["loaded", 800]]);
     const fired = (await runsByArrival(since)).flatMap((run) => run.files);
     expect(fired.filter((file) => file === "data/raw/slow.csv")).toEqual(["data/raw/slow.csv"]);
   });
@@ -155,10 +163,7 @@ print(json.dumps({
     // Named as the drop zone names it: the same ledger, lineage and quarantine.
     const rows = await trino.query(`SELECT DISTINCT ${SOURCE_FILE} FROM iceberg.lakehouse.uploads`);
     expect(rows.rows).toEqual([["data/raw/uploads/2026__a.csv"]]);
-    const ledger = await trino.query(
-      `SELECT status, data_rows FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE file_path = 'data/raw/uploads/2026__a.csv'`,
-    );
-    expect(ledger.rows).toEqual([["loaded", 3]]);
+    expect(await ledgerOf("data/raw/uploads/2026__a.csv")).toEqual([["loaded", 3]]);
     // Moved, not copied: no file is left in the landing zone; it is in the drop zone.
     const left = await s3.send(
       new ListObjectsV2Command({ Bucket: s.s3.bucket, Prefix: LANDING_PREFIX }),
