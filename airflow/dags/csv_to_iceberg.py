@@ -25,7 +25,9 @@ A run starts when CSV files land in `data/raw/`: the asset `{ARRIVALS.name}` is 
 trigger in Airflow's triggerer (event-driven scheduling), which polls the folder every second
 and fires for a file that is new or changed and has settled (the same size on two polls, and
 not written for 2 seconds: a copy in progress is never read). The run loads exactly those
-files, each in its own task:
+files, a task per table: files of one table that arrive together are committed together,
+in one snapshot (a stream of small files makes a few snapshots, not one per file); each
+file is still validated, quarantined, recorded and reported on its own:
 
 1. **validate**: types, required columns and formats (the optional
    `data/raw/<table>.contract.yaml`), row by row; rows that break it go to
@@ -57,8 +59,9 @@ fires for nothing.
 an event loads every due file.
 
 **Failures**: a file that cannot be loaded (not CSV, too many bad rows, a type that
-contradicts its table) fails its task at once, with the file, line, column and fix in the
-log, and is not tried again until it changes. A load that runs out of local disk for its
+contradicts its table) fails its task at once, once the other files of its table are
+loaded, with the file, line, column and fix in the log, and is not tried again until it
+changes. A load that runs out of local disk for its
 staged Parquet fails at once too, naming the folder and the space needed; later runs try
 it again. Anything else is retried with backoff, and by later runs until 12 attempts in
 a row failed on the same content; the triggerer's log
@@ -103,13 +106,13 @@ def csv_to_iceberg() -> None:
     @task
     def find_files(
         params: dict[str, Any], run_id: str, triggering_asset_events: Any = None
-    ) -> list[str]:
+    ) -> list[list[str]]:
         """The files named by the run's `files` parameter, or those the events that started
         it name, or else every due file; none that another run of this DAG still queued or
-        running has taken on."""
+        running has taken on. Grouped by table: a group is one load, committed together."""
         from airflow.sdk import get_current_context
 
-        from lakehouse_loader.orchestration import files_to_load
+        from lakehouse_loader.orchestration import by_table, files_to_load
 
         ti = get_current_context()["ti"]
 
@@ -127,47 +130,53 @@ def csv_to_iceberg() -> None:
                 for source in ((event.extra or {}).get("payload") or {}).get("files", [])
             }
         )
-        return files_to_load(list(params.get("files") or []), run_id, active, arrived)
+        return by_table(files_to_load(list(params.get("files") or []), run_id, active, arrived))
 
-    @task(pool=LOAD_POOL, map_index_template="{{ source }}")
-    def load(source: str) -> dict[str, object]:
-        """Validate, write Parquet to S3 and commit one file; see the DAG's docs."""
+    # Named in the grid by its file, or its table and how many files it loads together.
+    @task(pool=LOAD_POOL, map_index_template="{{ files_loaded }}")
+    def load(sources: list[str]) -> list[dict[str, object]]:
+        """Validate, write Parquet to S3 and commit files of one table; see the DAG's docs.
+        Returns each file's outcome, also kept (XCom `outcomes`) when the task fails."""
         from airflow.sdk import get_current_context
         from airflow.sdk.exceptions import AirflowFailException
 
-        from lakehouse_loader.errors import IngestError
-        from lakehouse_loader.orchestration import load_file
+        from lakehouse_loader.orchestration import label_of, load_files
 
         context = get_current_context()
-        context["source"] = source  # type: ignore[typeddict-unknown-key]
+        context["files_loaded"] = label_of(sources)  # type: ignore[typeddict-unknown-key]
         # When the run was asked for: a file the run its arrival started loaded since is
         # reported as loaded, not unchanged (`lakehouse ingest` copies into data/raw/).
         since = context["dag_run"].run_after
-        try:
-            return load_file(source, context["run_id"], since)
-        except IngestError as error:
-            # Its message says what to fix, and retrying at once cannot help: the file's
-            # content, or the loader's disk full (the ledger has it failed: the scheduled
-            # scan tries that again later).
-            raise AirflowFailException(str(error)) from error
+        outcomes = load_files(sources, context["run_id"], since)
+        context["ti"].xcom_push(key="outcomes", value=outcomes)
+        failed = [o for o in outcomes if o["status"] == "failed"]
+        if any(o["retry"] for o in failed):
+            # Retried with backoff; files committed meanwhile are found loaded then.
+            raise RuntimeError("\n".join(str(o["error"]) for o in failed))
+        if failed:
+            # Their messages say what to fix, and retrying at once cannot help: the file's
+            # content, or the loader's disk full (the ledger has it failed: the drop zone's
+            # watch tries that again later).
+            raise AirflowFailException("\n".join(str(o["error"]) for o in failed))
+        return outcomes
 
     # One refresh at a time across runs (Airflow's max_active_tis_per_dag): the others wait
     # without holding a worker slot, and skip when a refresh since their loads saw them.
     @task(trigger_rule="none_failed_min_one_success", max_active_tis_per_dag=1)
-    def refresh_dashboards(results: list[dict[str, object]]) -> None:
+    def refresh_dashboards(results: list[list[dict[str, object]]]) -> None:
         from lakehouse_loader.orchestration import refresh_dashboards
 
-        refresh_dashboards(list(results))
+        refresh_dashboards([outcome for group in results for outcome in group])
 
     # In the loads' pool: compaction and a load of the same table never race.
     @task(trigger_rule="none_failed_min_one_success", pool=LOAD_POOL)
-    def keep_tables_healthy(results: list[dict[str, object]]) -> None:
+    def keep_tables_healthy(results: list[list[dict[str, object]]]) -> None:
         """Compacts and expires the changed tables past their thresholds; see the docs."""
         from lakehouse_loader.orchestration import keep_tables_healthy
 
-        keep_tables_healthy(list(results))
+        keep_tables_healthy([outcome for group in results for outcome in group])
 
-    results = load.expand(source=find_files())
+    results = load.expand(sources=find_files())
     refresh_dashboards(results)
     keep_tables_healthy(results)
 

@@ -49,6 +49,9 @@ SUMMARY_REJECTED = "lakehouse.rows-rejected"
 SUMMARY_INSERTED = "lakehouse.rows-inserted"
 SUMMARY_UPDATED = "lakehouse.rows-updated"
 SUMMARY_DELETED = "lakehouse.rows-deleted"
+# A snapshot committing several files together (commit_together): the four above for each,
+# as a JSON list of {"file", "sha256", "rows", "rejected"}.
+SUMMARY_SOURCES = "lakehouse.sources"
 COMMIT_ATTEMPTS = 5
 # Rows read back from the local copy at a time, when a load's files are written again.
 CHUNK_ROWS = 250_000
@@ -69,6 +72,39 @@ class Target:
     @property
     def identifier(self) -> tuple[str, str]:
         return (self.namespace, self.table)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One file's rows in a commit of several files together (commit_together)."""
+
+    source: str
+    columns: list[tuple[str, ColumnType]]
+    written: TableFiles | None  # finished, not uploaded, for its own plan's layout
+    local_rows: Path  # the rows as one Parquet file, to write them again
+    sha256: str
+    rows: int
+    rejected: int = 0
+
+
+def combined_columns(
+    parts: list[list[tuple[str, ColumnType]]],
+) -> list[tuple[str, ColumnType]] | None:
+    """The columns a table needs for the files' columns together, in order of first
+    appearance; a column two files type differently gets the type that holds both. None
+    when no type holds both (the files are then committed one by one, as they come)."""
+    from .table_schema import iceberg_type, widens
+
+    combined: dict[str, ColumnType] = {}
+    for columns in parts:
+        for name, kind in columns:
+            held = combined.setdefault(name, kind)
+            if held == kind or widens(kind, iceberg_type(held)):
+                continue
+            if not widens(held, iceberg_type(kind)):
+                return None
+            combined[name] = kind
+    return list(combined.items())
 
 
 @dataclass(frozen=True)
@@ -139,8 +175,6 @@ class PendingCommit:
         """Commits the files `written` (finished, not uploaded; None: written now from the
         Parquet file `local_rows`); `before_commit` waits for what must exist before the rows
         are visible. Returns the snapshot committed."""
-        from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException
-
         source = self.target.source
         try:
             data_files = written.upload() if written is not None else self._write(local_rows)
@@ -148,32 +182,90 @@ class PendingCommit:
             if written is not None:  # not committed
                 written.abort()
             raise
+        summary = {
+            SUMMARY_SOURCE: source,
+            SUMMARY_SHA256: sha256,
+            SUMMARY_ROWS: str(rows),
+            SUMMARY_REJECTED: str(rejected),
+        }
+        return self._commit_retrying(
+            data_files, summary, [source], lambda: self._write(local_rows), before_commit
+        )
+
+    def commit_together(
+        self, parts: list[Part], before_commit: Callable[[], object] | None = None
+    ) -> int:
+        """Commits several files' rows to the table in one snapshot, each in place of the
+        rows an earlier load of that file left; its summary records each file
+        (SUMMARY_SOURCES). The target's columns hold every part's (combined_columns). A
+        part's files are reused when its layout is the table's, else written again from its
+        local rows, as after another writer's commit."""
+        import json
+
+        from pyiceberg.exceptions import CommitStateUnknownException
+
+        data_files: list[DataFile] = []
+        try:
+            for part in parts:
+                data_files += self._files_of(part)
+        except BaseException:
+            _delete(self.layout.io, data_files)
+            for part in parts:
+                if part.written is not None:
+                    part.written.abort()
+            raise
+        recorded = [
+            {"file": p.source, "sha256": p.sha256, "rows": p.rows, "rejected": p.rejected}
+            for p in parts
+        ]
+        try:
+            return self._commit_retrying(
+                data_files,
+                {SUMMARY_SOURCES: json.dumps(recorded)},
+                [part.source for part in parts],
+                lambda: [f for p in parts for f in self._write(p.local_rows, p.source)],
+                before_commit,
+            )
+        except CommitStateUnknownException:
+            raise  # the files stay (see _commit_retrying)
+        except BaseException:
+            for part in parts:  # the files of a part that was written again
+                if part.written is not None:
+                    part.written.abort()
+            raise
+
+    def _commit_retrying(
+        self,
+        data_files: list[DataFile],
+        summary: dict[str, str],
+        sources: list[str],
+        write_again: Callable[[], list[DataFile]],
+        before_commit: Callable[[], object] | None,
+    ) -> int:
+        """Commits the uploaded `data_files` in place of the rows of `sources`. When another
+        writer committed first, plans again on the table as it is now, the files written
+        again (`write_again`) if its layout changed. Files not committed are deleted."""
+        from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException
+
         io = self.layout.io
         try:
             if before_commit is not None:
                 before_commit()
-            summary = {
-                SUMMARY_SOURCE: source,
-                SUMMARY_SHA256: sha256,
-                SUMMARY_ROWS: str(rows),
-                SUMMARY_REJECTED: str(rejected),
-            }
             attempt = 1
             while True:
                 try:
-                    return self._commit(data_files, summary)
+                    return self._commit(data_files, summary, sources)
                 except CommitFailedException:
-                    # Another writer committed first: plan again on the table as it is now.
                     if attempt == COMMIT_ATTEMPTS:
                         raise
                     attempt += 1
                     layout = self.layout
                     self._transaction, self.layout, self.new = self._plan()
                     if not layout.matches(self.layout):
-                        _progress.info("%s: the table changed meanwhile; writing again", source)
+                        _progress.info("%s: the table changed meanwhile; writing again", sources[0])
                         _delete(io, data_files)
                         data_files, io = [], self.layout.io
-                        data_files = self._write(local_rows)
+                        data_files = write_again()
         except CommitStateUnknownException:
             # The catalog may have committed them (no answer to the commit): the files stay;
             # the next run finds the content committed, or loads it again.
@@ -181,6 +273,15 @@ class PendingCommit:
         except BaseException:
             _delete(io, data_files)  # not committed
             raise
+
+    def _files_of(self, part: Part) -> list[DataFile]:
+        """The part's data files for this commit's layout, uploaded."""
+        written = part.written
+        if written is not None and written.layout.matches(self.layout):
+            return written.upload()
+        if written is not None:
+            written.abort()
+        return self._write(part.local_rows, part.source)
 
     def commit_keyed(
         self,
@@ -255,22 +356,32 @@ class PendingCommit:
         assert snapshot is not None  # it has just made one
         return snapshot
 
-    def _commit(self, data_files: list[DataFile], summary: dict[str, str]) -> int:
-        from pyiceberg.expressions import EqualTo
+    def _commit(
+        self, data_files: list[DataFile], summary: dict[str, str], replaced: list[str]
+    ) -> int:
+        """Commits `data_files` in place of the rows of the sources `replaced`."""
+        from pyiceberg.expressions import EqualTo, In
 
         transaction = self._transaction
         if not self.new:
+            # pyiceberg's own __init__ is hidden from mypy by its pydantic base.
+            only = (
+                EqualTo(SOURCE_FILE, replaced[0])  # type: ignore[call-arg,arg-type]
+                if len(replaced) == 1
+                else In(SOURCE_FILE, replaced)  # type: ignore[call-arg,arg-type]
+            )
             with warnings.catch_warnings():
                 # A first load of this file deletes nothing, which pyiceberg warns about.
                 warnings.filterwarnings("ignore", "Delete operation did not match any records")
-                # pyiceberg's own __init__ is hidden from mypy by its pydantic base.
-                transaction.delete(EqualTo(SOURCE_FILE, self.target.source))  # type: ignore[call-arg,arg-type]
+                transaction.delete(only)
         return self._commit_replacing([], data_files, summary)
 
-    def _write(self, local_rows: Path) -> list[DataFile]:
+    def _write(self, local_rows: Path, source: str | None = None) -> list[DataFile]:
+        """The rows of `local_rows` (of `source`, default the target's) written again as
+        the table's files, uploaded."""
         import pyarrow.parquet as pq
 
-        files = TableFiles(self.layout, self.target.source, local_rows.parent)
+        files = TableFiles(self.layout, source or self.target.source, local_rows.parent)
         try:
             for batch in pq.ParquetFile(local_rows).iter_batches(batch_size=CHUNK_ROWS):
                 files.add(batch)
@@ -288,13 +399,38 @@ def recorded(table: Table, source: str) -> Committed | None:
 
     for snapshot in ancestors_of(table.current_snapshot(), table.metadata):
         summary = snapshot.summary
-        if summary is None or summary.get(SUMMARY_SOURCE) != source:
+        if summary is None:
+            continue
+        # A pyiceberg Summary has get() but no `in`.
+        together = summary.get(SUMMARY_SOURCES)
+        if together is not None:
+            part = _part_recorded(str(together), source, snapshot.snapshot_id)
+            if part is not None:
+                return part
+            continue
+        if summary.get(SUMMARY_SOURCE) != source:
             continue
         sha, rows = summary.get(SUMMARY_SHA256), summary.get(SUMMARY_ROWS)
         if sha is None or rows is None:
             return None
         rejected = int(summary.get(SUMMARY_REJECTED) or 0)
         return Committed(snapshot.snapshot_id, sha, int(rows), rejected)
+    return None
+
+
+def _part_recorded(text: str, source: str, snapshot_id: int) -> Committed | None:
+    """`source` as a snapshot of several files records it (commit_together), if it does."""
+    import json
+
+    try:
+        parts = json.loads(text)
+    except ValueError:
+        return None
+    for part in parts if isinstance(parts, list) else []:
+        if isinstance(part, dict) and part.get("file") == source:
+            return Committed(
+                snapshot_id, str(part["sha256"]), int(part["rows"]), int(part.get("rejected", 0))
+            )
     return None
 
 

@@ -10,7 +10,7 @@ import contextlib
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,15 +21,15 @@ from .errors import IngestError
 from .sources import contract_path, object_name, sha256_of, source_name, table_for
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     import pyarrow as pa
-    import pyarrow.fs as pafs
     from pyiceberg.catalog import Catalog
 
     from .commit import Committed, PendingCommit
     from .contract import Contract
-    from .keyed import Keys
+    from .keyed import Counts, Keys
+    from .ledger import LedgerEntry
     from .plan import FilePlan
     from .read import Batch
     from .rejects import Reject
@@ -65,7 +65,7 @@ def progress(source: str, message: str, started: float) -> None:
     _progress.info("%s: [%.1fs] %s", source, time.monotonic() - started, message)
 
 
-def _use_jemalloc() -> None:
+def use_jemalloc() -> None:
     """Arrow's jemalloc memory pool instead of its default (mimalloc), which on a large load
     kept handing pages back to the system and zeroing new ones (8% of the CPU, measured with
     perf); with jemalloc the load takes 4% less CPU and 100 MB less memory."""
@@ -80,75 +80,100 @@ def ingest_file(path: Path, config: PipelineConfig, since: datetime | None = Non
     load was asked for; a content committed after that, by another run (the one the file's
     arrival started), answers this request as its load, counts and all."""
     from .catalog import catalog
-    from .commit import held_content
-    from .ledger import LedgerEntry, last_load, ledger_table, note_committed, record
+    from .ledger import record
 
-    _use_jemalloc()
+    use_jemalloc()
+    started = (time.monotonic(), datetime.now(UTC))
+    job = new_job(path, config, catalog(config), started)
+    held, sha = held_result(job, since)
+    if held is not None:
+        return held
+    try:
+        result, sha = _load(replace(job, sha=sha))
+    except Exception as error:
+        record_failure(job, error, sha)
+        raise
+    record(job.tables, config.schema, loaded_entry(job, result, sha))
+    return result
 
-    started = time.monotonic()
-    started_at = datetime.now(UTC)
-    raw_dir = config.data_dir / "raw"
+
+def new_job(
+    path: Path, config: PipelineConfig, tables: Catalog, started: tuple[float, datetime]
+) -> Job:
+    """A load of the file that started at `started` (time.monotonic(), the time); a write
+    to the file since makes its attempt CHANGED. IngestError when there is no such file."""
     source = source_name(path, config)
     if not path.is_file():
         raise IngestError(source, "file not found", fix="check the path")
-    table = table_for(path, raw_dir)
+    table = table_for(path, config.data_dir / "raw")
+    return Job(path, source, table, None, tables, config, *started)
 
-    tables = catalog(config)
-    # The same content again is a no-op while its rows are there: only then is the file
-    # hashed before its load. Otherwise pass 1 hashes it as it reads it (1 GiB: 2 s less).
-    sha = None
+
+def held_result(job: Job, since: datetime | None) -> tuple[LoadResult | None, str | None]:
+    """The load's result when the table holds the file's content already, else None; and
+    the file's SHA-256 when it was computed to find out.
+
+    The same content again is a no-op while its rows are there: only then is the file hashed
+    before its load. Otherwise pass 1 hashes it as it reads it (1 GiB: 2 s less)."""
+    from .commit import held_content
+    from .ledger import last_load, ledger_table, note_committed
+
+    tables, config, source, table = job.tables, job.config, job.source, job.table
     held = held_content(
         tables,
         config.schema,
         table,
         source,
         ledger=lambda: last_load(ledger_table(tables, config.schema), source),
-        keyed=_keyed(path, raw_dir, table),
+        keyed=is_keyed(job.path, config.data_dir / "raw", table),
     )
-    if held is not None:
-        sha = sha256_of(path)
-        if held.sha256 == sha:
-            note_committed(tables, config.schema, table, source, held, started_at)
-            if since is not None and _committed_since(tables, config, table, held, since):
-                return LoadResult(
-                    source, table, LOADED, held.rows + held.rejected, held.rows, held.rejected,
-                    held.snapshot_id, time.monotonic() - started,
-                )  # fmt: skip
-            return LoadResult(source, table, "unchanged", 0, 0, 0, None, time.monotonic() - started)
+    if held is None:
+        return None, None
+    sha = sha256_of(job.path)
+    if held.sha256 != sha:
+        return None, sha
+    note_committed(tables, config.schema, table, source, held, job.started_at)
+    seconds = time.monotonic() - job.started
+    if since is not None and _committed_since(tables, config, table, held, since):
+        return LoadResult(
+            source, table, LOADED, held.rows + held.rejected, held.rows, held.rejected,
+            held.snapshot_id, seconds,
+        ), sha  # fmt: skip
+    return LoadResult(source, table, "unchanged", 0, 0, 0, None, seconds), sha
 
-    try:
-        result, sha = _load(_Job(path, source, table, sha, tables, config, started, started_at))
-    except Exception as error:
-        from .conventions import CHANGED
-        from .ledger import changed_since, failure_status
 
-        # rejected (its content), failed (anything else: retried a few times), or changed
-        # (written while it was read, whatever the error: due again once it settles).
-        status = failure_status(error, changed_since(path, started_at))
-        if status == CHANGED:
-            sha = None  # what was read is not the file's content
-        elif sha is None:  # failed before pass 1 had read it all
-            with contextlib.suppress(OSError):
-                sha = sha256_of(path)
-        # Best effort: the ledger shows the failure, but a ledger that cannot be written
-        # (the catalog down) must not hide the original error.
-        failed = LedgerEntry(
-            source, sha or "", table, None, None, None, None, started_at, datetime.now(UTC),
-            status, str(error)[:2000],
-        )  # fmt: skip
-        with contextlib.suppress(Exception):
-            record(tables, config.schema, failed)
-        raise
-    record(
-        tables,
-        config.schema,
-        LedgerEntry(
-            source, sha, table, result.data_rows, result.rows_accepted, result.rows_rejected,
-            result.snapshot_id, started_at, datetime.now(UTC), LOADED, None,
-            result.rows_inserted, result.rows_updated, result.rows_deleted,
-        ),
+def record_failure(job: Job, error: BaseException, sha: str | None) -> None:
+    """Records the failed attempt in the ledger: rejected (its content), failed (anything
+    else: retried a few times), or changed (written while it was read, whatever the error:
+    due again once it settles)."""
+    from .conventions import CHANGED
+    from .ledger import LedgerEntry, changed_since, failure_status, record
+
+    status = failure_status(error, changed_since(job.path, job.started_at))
+    if status == CHANGED:
+        sha = None  # what was read is not the file's content
+    elif sha is None:  # failed before pass 1 had read it all
+        with contextlib.suppress(OSError):
+            sha = sha256_of(job.path)
+    # Best effort: the ledger shows the failure, but a ledger that cannot be written (the
+    # catalog down) must not hide the original error.
+    failed = LedgerEntry(
+        job.source, sha or "", job.table, None, None, None, None, job.started_at,
+        datetime.now(UTC), status, str(error)[:2000],
     )  # fmt: skip
-    return result
+    with contextlib.suppress(Exception):
+        record(job.tables, job.config.schema, failed)
+
+
+def loaded_entry(job: Job, result: LoadResult, sha: str) -> LedgerEntry:
+    """The ledger's row for the file's successful load."""
+    from .ledger import LedgerEntry
+
+    return LedgerEntry(
+        job.source, sha, job.table, result.data_rows, result.rows_accepted,
+        result.rows_rejected, result.snapshot_id, job.started_at, datetime.now(UTC), LOADED,
+        None, result.rows_inserted, result.rows_updated, result.rows_deleted,
+    )  # fmt: skip
 
 
 def _committed_since(
@@ -159,7 +184,7 @@ def _committed_since(
     return snapshot is not None and snapshot.timestamp_ms >= since.timestamp() * 1000
 
 
-def _keyed(path: Path, raw_dir: Path, table: str) -> bool:
+def is_keyed(path: Path, raw_dir: Path, table: str) -> bool:
     """Whether the file's contract makes its table keyed; a contract that cannot be read
     fails the load later, where its error is recorded."""
     from .contract import load_contract
@@ -193,7 +218,7 @@ class _Lineage:
 
 
 @dataclass(frozen=True)
-class _Job:
+class Job:
     """One load of one file: what each of its stages needs."""
 
     path: Path
@@ -206,7 +231,7 @@ class _Job:
     started_at: datetime
 
 
-def _load(job: _Job) -> tuple[LoadResult, str]:
+def _load(job: Job) -> tuple[LoadResult, str]:
     """Loads the file; returns the result and the file's SHA-256 (`job.sha`, or computed
     while the file is read).
 
@@ -244,21 +269,74 @@ def _load(job: _Job) -> tuple[LoadResult, str]:
 
 
 def _write_and_commit(
-    job: _Job, contract: Contract | None, plan: FilePlan
+    job: Job, contract: Contract | None, plan: FilePlan
 ) -> tuple[LoadResult, str]:
     """Reads the file with its plan, writes the raw zone and the table's files, commits
     them; raises PlanDisproved (before anything is committed) for a provisional plan."""
+    from .staging import load_folder
+
+    with (
+        load_folder(job.source, plan.file_size) as staging,
+        ThreadPoolExecutor(1, thread_name_prefix="upload") as uploads,
+    ):
+        staged = stage(job, contract, plan, staging)
+        # The raw zone's object is uploaded along with the table's files; the rows become
+        # visible only once it is there (the audit trail comes first).
+        raw_upload = uploads.submit(staged.upload_raw)
+        return commit_staged(staged, raw_upload.result), staged.sha
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A file read and written locally, ready for its commit: its rows as one Parquet file
+    (the raw zone's object), the table's files (not uploaded), its rejects'."""
+
+    job: Job
+    plan: FilePlan  # complete: rows counted, hashed
+    pending: PendingCommit
+    table_files: TableFiles
+    raw_file: Path
+    sha: str
+    accepted: int
+    rejected: int
+    rejects: _StagedRejects | None
+    keys: Keys | None
+
+    def upload_raw(self) -> None:
+        """Uploads the rows to the raw zone: one object per version of the file, named by
+        its content, so the raw zone keeps every version as the audit trail, and a retry of
+        the same content writes the same object."""
+        from .catalog import object_store
+        from .raw_zone import upload
+
+        config = self.job.config
+        key = raw_key(self.job.table, object_name(self.job.path), self.sha)
+        upload(object_store(config), self.raw_file, f"{config.bucket}/{key}")
+
+    def result(self, snapshot: int, counts: Counts | None = None) -> LoadResult:
+        return LoadResult(
+            self.job.source, self.job.table, LOADED, self.plan.data_rows, self.accepted,
+            self.rejected, snapshot, time.monotonic() - self.job.started,
+            rows_inserted=counts.inserted if counts else None,
+            rows_updated=counts.updated if counts else None,
+            rows_deleted=counts.deleted if counts else None,
+            duplicate_keys=counts.duplicates if counts else None,
+        )  # fmt: skip
+
+
+def stage(job: Job, contract: Contract | None, plan: FilePlan, staging: Path) -> Staged:
+    """Reads the file with its plan and writes, in `staging`, its rows as Parquet, the
+    table's files and its rejects'; commits nothing. Raises PlanDisproved for a provisional
+    plan that a row broke."""
     import pyarrow as pa
     import pyarrow.fs as pafs
 
-    from .catalog import object_store
     from .commit import PendingCommit, Target
-    from .raw_zone import upload, write_parquet
+    from .raw_zone import write_parquet
     from .read import read_file
-    from .staging import load_folder
     from .table_files import TableFiles
 
-    path, source, table, sha, config = job.path, job.source, job.table, job.sha, job.config
+    source, table, sha, config = job.source, job.table, job.sha, job.config
     started, started_at = job.started, job.started_at
     # What the commit will do to the table (create it, add or widen columns), planned now so
     # the table's files are written along with the raw zone. A column the table cannot hold
@@ -301,75 +379,68 @@ def _write_and_commit(
                 table_files.add(rows)
             yield rows
 
-    fs = object_store(config)
-    with (
-        load_folder(source, plan.file_size) as staging,
-        ThreadPoolExecutor(1, thread_name_prefix="upload") as uploads,
-    ):
-        table_files = TableFiles(pending.layout, source, staging)
-        try:
-            raw_file = staging / "raw.parquet"
-            accepted = write_parquet(
-                pafs.LocalFileSystem(), str(raw_file), schema, with_lineage(reading)
-            )
-            plan = reading.plan  # complete now: rows counted, hashed
-            sha = sha or plan.sha256
-            assert sha is not None  # asked of the read
-            if accepted + len(rejects) != plan.data_rows:
-                raise IngestError(
-                    source,
-                    f"{plan.data_rows} data rows read, but {accepted} accepted and "
-                    f"{len(rejects)} rejected: refusing to load a file that would lose rows",
-                    fix="report this file as a bug",
-                )
-            table_files.finish()
-            # Every file the load stages is written before its first commit: a disk that
-            # fills up leaves every table as it was.
-            staged_rejects = _stage_rejects(job, staging, rejects)
-        except BaseException:
-            table_files.abort()  # nothing of them was committed
-            raise
-        # One object per version of the file, named by its content: the raw zone keeps
-        # every version as the audit trail, and a retry of the same content writes the
-        # same object.
-        name = object_name(path)
-        raw_object = f"{config.bucket}/{raw_key(table, name, sha)}"
-        progress(
-            source,
-            f"{plan.data_rows} rows read; uploading s3://{raw_object}; committing to "
-            f"iceberg.{config.schema}.{table}",
-            started,
+    table_files = TableFiles(pending.layout, source, staging)
+    try:
+        raw_file = staging / "raw.parquet"
+        accepted = write_parquet(
+            pafs.LocalFileSystem(), str(raw_file), schema, with_lineage(reading)
         )
-        # The raw zone's object is uploaded along with the table's files; the rows become
-        # visible only once it is there (the audit trail comes first).
-        raw_upload = uploads.submit(upload, fs, raw_file, raw_object)
-        counts = None
-        if keys is None:
-            snapshot = pending.commit(
-                table_files, raw_file, sha, accepted, len(rejects), before_commit=raw_upload.result
+        plan = reading.plan  # complete now: rows counted, hashed
+        sha = sha or plan.sha256
+        assert sha is not None  # asked of the read
+        if accepted + len(rejects) != plan.data_rows:
+            raise IngestError(
+                source,
+                f"{plan.data_rows} data rows read, but {accepted} accepted and "
+                f"{len(rejects)} rejected: refusing to load a file that would lose rows",
+                fix="report this file as a bug",
             )
-        else:
-            import pyarrow.parquet as pq
+        table_files.finish()
+        # Every file the load stages is written before its first commit: a disk that
+        # fills up leaves every table as it was.
+        staged_rejects = _stage_rejects(job, staging, rejects, sha)
+    except BaseException:
+        table_files.abort()  # nothing of them was committed
+        raise
+    return Staged(
+        job, plan, pending, table_files, raw_file, sha, accepted, len(rejects), staged_rejects,
+        keys,
+    )  # fmt: skip
 
-            from .keyed import file_changes
 
-            changes = file_changes(pq.read_table(raw_file), keys)
-            snapshot, counts = pending.commit_keyed(
-                changes, keys, staging, sha, accepted, len(rejects), raw_upload.result
-            )
-        if staged_rejects is not None:
-            rejects_object = f"{config.bucket}/{rejects_key(table, name, sha)}"
-            _commit_rejects(fs, staged_rejects, rejects_object, sha, len(rejects))
+def commit_staged(staged: Staged, before_commit: Callable[[], object]) -> LoadResult:
+    """Commits the staged file to its table, then its rejects to the rejects table;
+    `before_commit` waits for what must exist before the rows are visible."""
+    job, sha = staged.job, staged.sha
+    progress(
+        job.source,
+        f"{staged.plan.data_rows} rows read; uploading to the raw zone; committing to "
+        f"iceberg.{job.config.schema}.{job.table}",
+        job.started,
+    )
+    counts = None
+    if staged.keys is None:
+        snapshot = staged.pending.commit(
+            staged.table_files, staged.raw_file, sha, staged.accepted, staged.rejected,
+            before_commit=before_commit,
+        )  # fmt: skip
+    else:
+        import pyarrow.parquet as pq
 
-    progress(source, "committed", started)
-    return LoadResult(
-        source, table, LOADED, plan.data_rows, accepted, len(rejects),
-        snapshot, time.monotonic() - started,
-        rows_inserted=counts.inserted if counts else None,
-        rows_updated=counts.updated if counts else None,
-        rows_deleted=counts.deleted if counts else None,
-        duplicate_keys=counts.duplicates if counts else None,
-    ), sha  # fmt: skip
+        from .keyed import file_changes
+
+        changes = file_changes(pq.read_table(staged.raw_file), staged.keys)
+        snapshot, counts = staged.pending.commit_keyed(
+            changes, staged.keys, staged.raw_file.parent, sha, staged.accepted,
+            staged.rejected, before_commit,
+        )  # fmt: skip
+    if staged.rejects is not None:
+        staged.rejects.upload()
+        staged.rejects.pending.commit(
+            staged.rejects.files, staged.rejects.local, sha, staged.rejected
+        )
+    progress(job.source, "committed", job.started)
+    return staged.result(snapshot, counts)
 
 
 def _keys_of(contract: Contract | None) -> Keys | None:
@@ -387,9 +458,20 @@ class _StagedRejects:
     pending: PendingCommit
     files: TableFiles
     local: Path  # the rejects as one Parquet file, for the raw zone's rejects/
+    config: PipelineConfig
+    key: str  # its object in the raw zone's rejects/
+
+    def upload(self) -> None:
+        """Keeps the rejects in the raw zone's rejects/ too."""
+        from .catalog import object_store
+        from .raw_zone import upload
+
+        upload(object_store(self.config), self.local, f"{self.config.bucket}/{self.key}")
 
 
-def _stage_rejects(job: _Job, staging: Path, rejects: list[Reject]) -> _StagedRejects | None:
+def _stage_rejects(
+    job: Job, staging: Path, rejects: list[Reject], sha: str
+) -> _StagedRejects | None:
     """Writes the files that make the table's rejects table hold exactly this content's
     rejects (also when it now has none); None when there are none and never were."""
     import pyarrow as pa
@@ -438,14 +520,5 @@ def _stage_rejects(job: _Job, staging: Path, rejects: list[Reject]) -> _StagedRe
     except BaseException:
         files.abort()
         raise
-    return _StagedRejects(pending, files, local)
-
-
-def _commit_rejects(
-    fs: pafs.FileSystem, staged: _StagedRejects, key: str, sha: str, count: int
-) -> None:
-    """Commits the staged rejects, kept in the raw zone's rejects/ too."""
-    from .raw_zone import upload
-
-    upload(fs, staged.local, key)
-    staged.pending.commit(staged.files, staged.local, sha, count)
+    key = rejects_key(job.table, object_name(job.path), sha)
+    return _StagedRejects(pending, files, local, job.config, key)

@@ -194,12 +194,13 @@ def failure_status(error: BaseException, changed: bool) -> str:
     return REJECTED if isinstance(error, IngestError) and not error.retry else FAILED
 
 
-def record(catalog: Catalog, namespace: str, entry: LedgerEntry) -> None:
-    """Appends the entry, retrying when another load's entry was committed first."""
+def record(catalog: Catalog, namespace: str, *entries: LedgerEntry) -> None:
+    """Appends the entries in one commit, retrying when another load's entry was committed
+    first."""
     import pyarrow as pa
     from pyiceberg.exceptions import CommitFailedException
 
-    row = pa.Table.from_pylist([asdict(entry)], schema=_arrow_schema())
+    row = pa.Table.from_pylist([asdict(entry) for entry in entries], schema=_arrow_schema())
     for attempt in range(1, _RECORD_ATTEMPTS + 1):
         try:
             ledger_table(catalog, namespace).append(row)

@@ -19,12 +19,16 @@ from .config import PipelineConfig
 from .discovery import due_files
 from .errors import IngestError
 from .in_flight import InFlight
-from .ingest import ingest_file
+from .ingest import LoadResult
 from .maintenance import maintain, tables
-from .sources import path_of
+from .sources import path_of, table_for
+from .together import ingest_together
 from .trino_sql import Trino
 
 log = logging.getLogger(__name__)
+
+# One file's outcome as a load task returns it (JSON for Airflow's XCom).
+Outcome = dict[str, object]
 
 
 def state_dir() -> Path:
@@ -79,24 +83,54 @@ def _present(source: str, config: PipelineConfig) -> bool:
         return False
 
 
-def load_file(source: str, run_id: str, since: datetime | None = None) -> dict[str, object]:
-    """Loads one file for a run asked for at `since` (see ingest_file)."""
+def by_table(sources: list[str]) -> list[list[str]]:
+    """The files grouped by their table, in the order they come: each group is one load task,
+    its files committed together (together.py)."""
     config = PipelineConfig.from_env()
-    try:
-        result = ingest_file(path_of(source, config), config, since)
-    except IngestError:
-        # Not retried (the DAG fails the task at once): the run is done with the file. Any
-        # other error is retried by the run, which keeps its claim meanwhile.
-        in_flight().release(source, run_id)
-        raise
-    in_flight().release(source, run_id)
-    log.info(
-        "%s -> %s.%s: %s, %d rows accepted, %d rejected",
-        result.file, config.schema, result.table, result.status,
-        result.rows_accepted, result.rows_rejected,
-    )  # fmt: skip
-    # When it was committed: a dashboards' refresh that began later has seen its table.
-    return {**result.as_dict(), "finished_at": time.time()}
+    raw_dir = config.data_dir / "raw"
+    groups: dict[str, list[str]] = {}
+    for source in sources:
+        groups.setdefault(table_for(path_of(source, config), raw_dir), []).append(source)
+    return list(groups.values())
+
+
+def label_of(sources: list[str]) -> str:
+    """A load task's name in Airflow's grid: its file, or its table and how many files."""
+    if len(sources) == 1:
+        return sources[0]
+    config = PipelineConfig.from_env()
+    table = table_for(path_of(sources[0], config), config.data_dir / "raw")
+    return f"{table}: {len(sources)} files"
+
+
+def load_files(sources: list[str], run_id: str, since: datetime | None = None) -> list[Outcome]:
+    """Loads files of one table for a run asked for at `since` (see ingest_file), committed
+    together; one outcome per file, in order: the load's result, or `status` "failed" with
+    the `error` and whether retrying the task could help (`retry`: anything but an
+    IngestError, whose message says what to fix; the ledger has it, and the drop zone's
+    watch tries a failed file again later)."""
+    config = PipelineConfig.from_env()
+    paths = [path_of(source, config) for source in sources]
+    outcomes: list[Outcome] = []
+    for source, outcome in zip(sources, ingest_together(paths, config, since), strict=True):
+        if isinstance(outcome, LoadResult):
+            log.info(
+                "%s -> %s.%s: %s, %d rows accepted, %d rejected",
+                outcome.file, config.schema, outcome.table, outcome.status,
+                outcome.rows_accepted, outcome.rows_rejected,
+            )  # fmt: skip
+            # When it was committed: a dashboards' refresh that began later has seen it.
+            outcomes.append({**outcome.as_dict(), "finished_at": time.time()})
+            in_flight().release(source, run_id)
+            continue
+        retry = not isinstance(outcome, IngestError)
+        log.warning("%s: %s", source, outcome)
+        outcomes.append({"file": source, "status": "failed", "error": str(outcome), "retry": retry})
+        # A file not worth retrying is done with: the run is; any other keeps its claim
+        # while the run retries.
+        if not retry:
+            in_flight().release(source, run_id)
+    return outcomes
 
 
 def refresh_dashboards(results: list[dict[str, object]]) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from local_tables import NS, table, write
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.table import Table
@@ -40,23 +41,10 @@ from lakehouse_loader.ledger import LEDGER
 from lakehouse_loader.staging import check_space, out_of_space
 from lakehouse_loader.types import ColumnType
 
-NS = "lakehouse"
-
-
-def write(config: PipelineConfig, name: str, text: str) -> Path:
-    path = config.data_dir / "raw" / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
 
 def load(config: PipelineConfig, name: str, text: str | None = None) -> LoadResult:
     path = config.data_dir / "raw" / name if text is None else write(config, name, text)
     return ingest_file(path, config)
-
-
-def table(config: PipelineConfig, name: str) -> Table:
-    return catalog(config).load_table((NS, name))
 
 
 def rows(config: PipelineConfig, name: str, *columns: str) -> list[dict[str, object]]:

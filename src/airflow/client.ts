@@ -184,12 +184,17 @@ export class AirflowClient {
     return page.task_instances;
   }
 
-  /** What a task returned (its XCom `return_value`). */
-  async result<T>(dagId: string, runId: string, task: TaskInstance): Promise<T> {
+  /** What a task returned (its XCom `return_value`), or pushed under `key`. */
+  async result<T>(
+    dagId: string,
+    runId: string,
+    task: TaskInstance,
+    key = "return_value",
+  ): Promise<T> {
     const entry = await this.request<{ value: T }>(
       "GET",
       `/api/v2/dags/${dagId}/dagRuns/${encodeURIComponent(runId)}/taskInstances/${task.task_id}` +
-        `/xcomEntries/return_value?map_index=${task.map_index}&deserialize=true&stringify=false`,
+        `/xcomEntries/${key}?map_index=${task.map_index}&deserialize=true&stringify=false`,
     );
     return entry.value;
   }

@@ -6,8 +6,12 @@ import { intoRawZone } from "../pipeline/raw-zone-placement.ts";
 import { AirflowClient, type TaskInstance } from "./client.ts";
 
 export const INGEST_DAG = "csv_to_iceberg";
-/** The DAG's per-file task (airflow/dags/csv_to_iceberg.py). */
+/** The DAG's tasks (airflow/dags/csv_to_iceberg.py): the one that groups the run's files by
+ * table, and the load of a group, mapped over them. */
+const FIND_TASK = "find_files";
 const LOAD_TASK = "load";
+/** What a load task keeps of each file, also when it fails. */
+const OUTCOMES_KEY = "outcomes";
 const FINISHED = new Set(["success", "failed"]);
 /** A task that will not run (again): skipped when a refresh already covers its loads. */
 const TASK_DONE = new Set([...FINISHED, "skipped", "upstream_failed", "removed"]);
@@ -44,10 +48,13 @@ export async function ingestViaAirflow(
   const seen = new Map<string, string>();
   let state = run.state;
   let tasks: TaskInstance[] = [];
-  // Done when every file's load has finished: the dashboards' refresh may still run after.
+  // The run's files by table, one load task each, known once find_files has finished.
+  let groups: string[][] | undefined;
+  const loads = () => tasks.filter((t) => t.task_id === LOAD_TASK && t.map_index >= 0);
+  // Done when every group's load has finished: the dashboards' refresh may still run after.
   const loadsDone = () =>
-    tasks.filter((t) => t.task_id === LOAD_TASK && t.map_index >= 0 && FINISHED.has(t.state ?? ""))
-      .length === sources.length;
+    groups !== undefined &&
+    loads().filter((t) => FINISHED.has(t.state ?? "")).length === groups.length;
   let pause = POLL_MS;
   while (!FINISHED.has(state) && !loadsDone()) {
     await new Promise((r) => setTimeout(r, pause));
@@ -56,13 +63,15 @@ export async function ingestViaAirflow(
       airflow.dagRun(INGEST_DAG, run.dag_run_id),
       airflow.taskInstances(INGEST_DAG, run.dag_run_id),
     ]);
+    const find = tasks.find((t) => t.task_id === FIND_TASK);
+    if (groups === undefined && find?.state === "success")
+      groups = await airflow.result<string[][]>(INGEST_DAG, run.dag_run_id, find);
     for (const task of tasks) {
       // Before expansion the load task is one placeholder (map index -1): nothing to show.
       if (task.task_id === LOAD_TASK && task.map_index < 0) continue;
-      // The run loads exactly `sources`, in this order.
       const label =
         task.task_id === LOAD_TASK
-          ? (sources[task.map_index] ?? String(task.map_index))
+          ? (groups?.[task.map_index]?.join(", ") ?? String(task.map_index))
           : task.task_id;
       const now = task.state ?? "waiting";
       if (seen.get(label) === now) continue;
@@ -84,27 +93,42 @@ export async function ingestViaAirflow(
       nextQueuedCheck = Date.now() + QUEUED_CHECK_MS;
     }
   }
-  const loads = tasks.filter((t) => t.task_id === LOAD_TASK);
-  // One read per file, a few at a time (the client's limit); a read that fails costs that
-  // file its details, never the whole command its summary.
-  const outcomes = await Promise.all(
-    sources.map(async (source): Promise<FileOutcome> => {
-      const task = loads.find((t) => sources[t.map_index] === source);
-      if (task?.state === "success") {
-        try {
-          return await airflow.result<FileOutcome>(INGEST_DAG, run.dag_run_id, task);
-        } catch (error) {
-          const why = `its counts could not be read from Airflow (${(error as Error).message})`;
-          return { file: source, status: "loaded", error: why };
-        }
+  // Each group's outcomes, one read per task, a few at a time (the client's limit); a read
+  // that fails costs that group's files their details, never the whole command its summary.
+  const byFile = new Map<string, FileOutcome>();
+  await Promise.all(
+    loads().map(async (task) => {
+      const files = groups?.[task.map_index] ?? [];
+      const kept = await airflow
+        .result<FileOutcome[]>(INGEST_DAG, run.dag_run_id, task, OUTCOMES_KEY)
+        .catch(() => undefined);
+      for (const outcome of kept ?? []) byFile.set(outcome.file, outcome);
+      const missing = files.filter((file) => !byFile.has(file));
+      if (task.state === "success") {
+        const why = "its counts could not be read from Airflow";
+        for (const file of missing) byFile.set(file, { file, status: "loaded", error: why });
+        return;
       }
-      const log = task
-        ? await airflow
-            .log(INGEST_DAG, run.dag_run_id, task)
-            .catch((error: Error) => [`(its log could not be read from Airflow: ${error.message})`])
-        : [];
-      return { file: source, status: "failed", error: failureMessage(source, task, log) };
+      const failed = (kept ?? []).filter((outcome) => outcome.status === "failed");
+      if (missing.length === 0 && failed.length === 0) return;
+      const log = await airflow
+        .log(INGEST_DAG, run.dag_run_id, task)
+        .catch((error: Error) => [`(its log could not be read from Airflow: ${error.message})`]);
+      // A file the task reported failed: its reason, then the log's tail, as for one whose
+      // task ended without a word on it.
+      for (const outcome of failed)
+        byFile.set(outcome.file, { ...outcome, error: `${outcome.error}\n${logTail(task, log)}` });
+      for (const file of missing)
+        byFile.set(file, { file, status: "failed", error: failureMessage(file, task, log) });
     }),
+  );
+  const outcomes = sources.map(
+    (source): FileOutcome =>
+      byFile.get(source) ?? {
+        file: source,
+        status: "failed",
+        error: failureMessage(source, undefined, []),
+      },
   );
   const { text, ok } = summarise(outcomes);
   done(text, ok);
@@ -128,10 +152,15 @@ function failureMessage(source: string, task: TaskInstance | undefined, log: str
   const reason =
     raised?.slice("AirflowFailException: ".length) ??
     [...log].reverse().find((line) => /^\w*(Error|Exception): /.test(line));
+  return `${reason ?? `${source}: the load failed (${task.state})`}\n${logTail(task, log)}`;
+}
+
+/** The last lines of the task's log, Airflow's group markers left out. */
+function logTail(task: TaskInstance, log: string[]): string {
   const tail = log
     .filter((line) => !/^(\w+: )?::(end)?group::/.test(line))
     .slice(-12)
     .map((line) => `    ${line}`)
     .join("\n");
-  return `${reason ?? `${source}: the load failed (${task.state})`}\n  Log tail (task ${task.task_id}[${task.map_index}], try ${task.try_number}):\n${tail}`;
+  return `  Log tail (task ${task.task_id}[${task.map_index}], try ${task.try_number}):\n${tail}`;
 }

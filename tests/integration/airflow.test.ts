@@ -262,7 +262,9 @@ print(json.dumps({
     // the command's task found it loaded): every run since the test began is looked at,
     // once all have ended (a task's map index, its file's name, is filled in as it ends;
     // the killed task's retry may still wait for the load slot when the command returns).
-    const runs = await eventually("every run since the test began ended", 600_000, async () => {
+    // A task the killed worker had taken but not started (the arrival's run's, say) is
+    // queued again only after Airflow's task_queued_timeout, 10 minutes.
+    const runs = await eventually("every run since the test began ended", 900_000, async () => {
       const page = await airflow.request<{ dag_runs: { dag_run_id: string; state: string }[] }>(
         "GET",
         `/api/v2/dags/${INGEST_DAG}/dagRuns?start_date_gte=${encodeURIComponent(startedAt)}&limit=100`,
@@ -298,8 +300,44 @@ print(json.dumps({
     ]);
   });
 
-  it("a stream of small files is compacted and expired once past its contract's thresholds, without the daily run", async () => {
-    const files = 12;
+  it("files of one table ingested together are committed together, each reported and recorded on its own", async () => {
+    mkdirSync(join(raw, "batch"), { recursive: true });
+    const files = ["a", "b", "bad", "c"].map((name) => join(raw, "batch", `${name}.csv`));
+    writeFileSync(files[0] as string, "item,qty\napple,1\npear,2\n");
+    writeFileSync(files[1] as string, "item,qty\nplum,3\n");
+    writeFileSync(files[2] as string, "");
+    writeFileSync(files[3] as string, "item,qty\nfig,4\nkiwi,5\nlime,6\n");
+    const result = await stack.run(["ingest", ...files]);
+    // The empty file fails, alone: the three others load, in one commit of the table.
+    expect(result.code, result.stdout + result.stderr).not.toBe(0);
+    expect(result.stdout + result.stderr).toContain("3 loaded, 0 unchanged, 1 failed");
+    expect(result.stdout + result.stderr).toContain("data/raw/batch/bad.csv");
+    const rows = await trino.query(
+      `SELECT ${SOURCE_FILE}, count(*), sum(qty) FROM iceberg.lakehouse.batch GROUP BY 1 ORDER BY 1`,
+    );
+    expect(rows.rows).toEqual([
+      ["data/raw/batch/a.csv", 2, 3],
+      ["data/raw/batch/b.csv", 1, 3],
+      ["data/raw/batch/c.csv", 3, 15],
+    ]);
+    expect(await scalar('SELECT count(*) FROM iceberg.lakehouse."batch$snapshots"')).toBe(1);
+    const ledger = await eventually("the ledger's rows of batch/", 60_000, async () => {
+      const { rows } = await trino.query(
+        `SELECT file_path, status, snapshot_id FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE table_name = 'batch' ORDER BY 1`,
+      );
+      return rows.length === 4 ? rows : undefined;
+    });
+    const snapshot = await scalar('SELECT snapshot_id FROM iceberg.lakehouse."batch$snapshots"');
+    expect(ledger).toEqual([
+      ["data/raw/batch/a.csv", "loaded", snapshot],
+      ["data/raw/batch/b.csv", "loaded", snapshot],
+      ["data/raw/batch/bad.csv", "rejected", null],
+      ["data/raw/batch/c.csv", "loaded", snapshot],
+    ]);
+  });
+
+  it("50 small files of one table make a few commits, then one compacted file once past its contract's thresholds", async () => {
+    const files = 50;
     writeFileSync(
       join(raw, "trickle.contract.yaml"),
       "compact_at_small_files: 4\nexpire_at_snapshots: 6\n",
@@ -309,7 +347,7 @@ print(json.dumps({
       const name = `part-${String(i).padStart(2, "0")}.csv`;
       writeFileSync(join(raw, "trickle", name), `reading,value\n${i}a,${i}\n${i}b,${i * 10}\n`);
     }
-    // Each load adds a data file and a snapshot: 12 of each unless the health step acts.
+    // A load of one file at a time would add a data file and a snapshot each: 50 of each.
     const health = await eventually("trickle compacted and expired", 300_000, async () => {
       const rows = await tableCount("trickle");
       if (rows !== files * 2) return undefined;
@@ -331,6 +369,11 @@ print(json.dumps({
       `SELECT count(DISTINCT file_path) FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE table_name = 'trickle' AND status = 'loaded'`,
     );
     expect(loaded).toBe(files);
+    // Files that arrive together are committed together: a few commits, not 50.
+    const commits = await scalar<number>(
+      `SELECT count(DISTINCT snapshot_id) FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE table_name = 'trickle' AND status = 'loaded'`,
+    );
+    expect(commits).toBeLessThanOrEqual(5);
   });
 
   it("iceberg_maintenance compacts, expires and cleans every table, leaving the rows as they were", async () => {
