@@ -263,7 +263,7 @@ print(json.dumps({
     // once all have ended (a task's map index, its file's name, is filled in as it ends;
     // the killed task's retry may still wait for the load slot when the command returns).
     // A task the killed worker had taken but not started (the arrival's run's, say) is
-    // queued again only after Airflow's task_queued_timeout, 10 minutes.
+    // queued again only after Airflow's task_queued_timeout, 5 to 7 minutes.
     const runs = await eventually("every run since the test began ended", 900_000, async () => {
       const page = await airflow.request<{ dag_runs: { dag_run_id: string; state: string }[] }>(
         "GET",

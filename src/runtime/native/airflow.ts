@@ -73,6 +73,9 @@ export function airflowEnv(s: Settings): Record<string, string> {
     }),
     // A task whose worker died is noticed after this long and retried (default: 5 minutes).
     AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT: "60",
+    // A task a dead worker had taken from the queue but not started is queued again after
+    // this long (default: 10 minutes); a queue that busy for longer only waits again.
+    AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT: "300",
     // The DAG folder is ours and small: look for changes often, with one parser process.
     AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL: "30",
     AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES: "1",
