@@ -64,8 +64,11 @@ export async function ingestViaAirflow(
       airflow.taskInstances(INGEST_DAG, run.dag_run_id),
     ]);
     const find = tasks.find((t) => t.task_id === FIND_TASK);
+    // A read that fails is tried again on the next poll.
     if (groups === undefined && find?.state === "success")
-      groups = await airflow.result<string[][]>(INGEST_DAG, run.dag_run_id, find);
+      groups = await airflow
+        .result<string[][]>(INGEST_DAG, run.dag_run_id, find)
+        .catch(() => undefined);
     for (const task of tasks) {
       // Before expansion the load task is one placeholder (map index -1): nothing to show.
       if (task.task_id === LOAD_TASK && task.map_index < 0) continue;
