@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .commit import Committed, PendingCommit
     from .contract import Contract
     from .keyed import Counts, Keys
-    from .ledger import LedgerEntry
+    from .ledger import FileState, LedgerEntry
     from .plan import FilePlan
     from .read import Batch
     from .rejects import Reject
@@ -101,12 +101,15 @@ def new_job(
     path: Path, config: PipelineConfig, tables: Catalog, started: tuple[float, datetime]
 ) -> Job:
     """A load of the file that started at `started` (time.monotonic(), the time); a write
-    to the file since makes its attempt CHANGED. IngestError when there is no such file."""
+    to the file from now on makes its attempt CHANGED. IngestError when there is no such
+    file."""
+    from .ledger import file_state
+
     source = source_name(path, config)
     if not path.is_file():
         raise IngestError(source, "file not found", fix="check the path")
     table = table_for(path, config.data_dir / "raw")
-    return Job(path, source, table, None, tables, config, *started)
+    return Job(path, source, table, None, tables, config, *started, file_state(path))
 
 
 def held_result(job: Job, since: datetime | None) -> tuple[LoadResult | None, str | None]:
@@ -149,7 +152,7 @@ def record_failure(job: Job, error: BaseException, sha: str | None) -> None:
     from .conventions import CHANGED
     from .ledger import LedgerEntry, changed_since, failure_status, record
 
-    status = failure_status(error, changed_since(job.path, job.started_at))
+    status = failure_status(error, changed_since(job.path, job.state))
     if status == CHANGED:
         sha = None  # what was read is not the file's content
     elif sha is None:  # failed before pass 1 had read it all
@@ -229,6 +232,8 @@ class Job:
     config: PipelineConfig
     started: float  # time.monotonic(), for the progress lines
     started_at: datetime
+    # The file as the load found it: written since, the attempt is CHANGED (record_failure).
+    state: FileState | None = None
 
 
 def _load(job: Job) -> tuple[LoadResult, str]:

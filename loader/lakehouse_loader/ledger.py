@@ -174,15 +174,26 @@ def recent_attempts(trino: Trino, depth: int) -> dict[str, list[Attempt]]:
     return attempts
 
 
-def changed_since(path: Path, started_at: datetime) -> bool:
-    """Whether the file was written, replaced or removed since `started_at`. Its inode's
-    change time counts too: a copy that restores the old modification time (cp -p) or a
-    rename into place cannot set it back."""
+# A file's size, inode, and modification and inode-change times in nanoseconds.
+FileState = tuple[int, int, int, int]
+
+
+def file_state(path: Path) -> FileState | None:
+    """The file's state (None: not there): a write, a replacement (a rename into place) or a
+    copy that restores the old modification time (cp -p) changes one of its parts."""
     try:
         stat = path.stat()
     except OSError:
-        return True
-    return max(stat.st_mtime, stat.st_ctime) >= started_at.timestamp()
+        return None
+    return (stat.st_size, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+def changed_since(path: Path, before: FileState | None) -> bool:
+    """Whether the file was written, replaced or removed since its state was `before`.
+    Compared as a whole, not by time: the kernel stamps file times from a clock that lags
+    the real one by up to a tick, so a write just after a load's start can carry a time
+    just before it."""
+    return before is None or file_state(path) != before
 
 
 def failure_status(error: BaseException, changed: bool) -> str:

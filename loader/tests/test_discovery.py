@@ -8,7 +8,6 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
 
@@ -20,7 +19,13 @@ from lakehouse_loader.config import PipelineConfig
 from lakehouse_loader.conventions import CHANGED, FAILED, LOADED, REJECTED
 from lakehouse_loader.discovery import MAX_FAILED_ATTEMPTS, due_files, verdict
 from lakehouse_loader.errors import IngestError
-from lakehouse_loader.ledger import LEDGER, Attempt, changed_since, failure_status
+from lakehouse_loader.ledger import (
+    LEDGER,
+    Attempt,
+    changed_since,
+    failure_status,
+    file_state,
+)
 from lakehouse_loader.trino_sql import Trino
 
 SHA = "a" * 64
@@ -140,10 +145,17 @@ def _config(tmp_path: Path) -> PipelineConfig:
 def test_a_file_counts_as_changed_when_written_after_the_load_started(tmp_path: Path) -> None:
     path = tmp_path / "orders.csv"
     path.write_text("a\n1\n")
-    now = datetime.now(UTC)
-    assert changed_since(path, now - timedelta(seconds=10))
-    assert not changed_since(path, now + timedelta(seconds=10))
-    assert changed_since(tmp_path / "removed.csv", now)
+    started = file_state(path)
+    assert not changed_since(path, started)
+    with path.open("a") as f:  # at once: within the same tick of the file clock
+        f.write("2\n")
+    assert changed_since(path, started)
+    replaced = tmp_path / "new.csv"
+    replaced.write_text("a\n1\n2\n")
+    started = file_state(path)
+    replaced.replace(path)  # a rename into place
+    assert changed_since(path, started)
+    assert changed_since(tmp_path / "removed.csv", file_state(tmp_path / "removed.csv"))
     error = IngestError("data/raw/orders.csv", "the file changed while it was read")
     assert failure_status(error, changed=True) == CHANGED
     assert failure_status(error, changed=False) == REJECTED
