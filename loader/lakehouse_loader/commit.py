@@ -79,7 +79,6 @@ class Part:
     """One file's rows in a commit of several files together (commit_together)."""
 
     source: str
-    columns: list[tuple[str, ColumnType]]
     written: TableFiles | None  # finished, not uploaded, for its own plan's layout
     local_rows: Path  # the rows as one Parquet file, to write them again
     sha256: str

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
     from pyiceberg.catalog import Catalog
+    from pyiceberg.schema import Schema
 
     from .commit import Committed, PendingCommit
     from .contract import Contract
@@ -247,30 +248,45 @@ def _load(job: Job) -> tuple[LoadResult, str]:
     Once the table exists, its schema is the contract for the file's columns it has
     (table_schema.held_to_table): a value that does not fit goes to quarantine.
     """
+    from .read import PlanDisproved
+
+    contract, schema = begin_load(job)
+    try:
+        return _write_and_commit(job, contract, plan_for(job, contract, schema, first_block=True))
+    except PlanDisproved as why:
+        again = "checking the types in every row, then writing again"
+        progress(job.source, f"{why}: {again}", job.started)
+        return _write_and_commit(job, contract, plan_for(job, contract, schema))
+
+
+def begin_load(job: Job) -> tuple[Contract | None, Schema | None]:
+    """Checks the staging disk has room for the file; its contract, and its table's schema
+    (None before the table exists)."""
     from pyiceberg.exceptions import NoSuchTableError
 
     from .contract import load_contract
-    from .plan import plan_file
-    from .read import PlanDisproved
     from .staging import check_space
-    from .table_schema import held_to_table
 
     check_space(job.source, job.path.stat().st_size)
     contract = load_contract(contract_path(job.path, job.config.data_dir / "raw", job.table))
     progress(job.source, "checking the header and the types", job.started)
     try:
-        schema = job.tables.load_table((job.config.schema, job.table)).schema()
+        return contract, job.tables.load_table((job.config.schema, job.table)).schema()
     except NoSuchTableError:
-        schema = None
-    hash_file = job.sha is None
-    try:
-        plan = plan_file(job.path, contract, job.source, hash_file=hash_file, from_first_block=True)
-        return _write_and_commit(job, contract, held_to_table(plan, schema))
-    except PlanDisproved as why:
-        again = "checking the types in every row, then writing again"
-        progress(job.source, f"{why}: {again}", job.started)
-        plan = plan_file(job.path, contract, job.source, hash_file=hash_file)
-        return _write_and_commit(job, contract, held_to_table(plan, schema))
+        return contract, None
+
+
+def plan_for(
+    job: Job, contract: Contract | None, schema: Schema | None, first_block: bool = False
+) -> FilePlan:
+    """The file's plan (typed by its first block, or by every row), held to its table."""
+    from .plan import plan_file
+    from .table_schema import held_to_table
+
+    plan = plan_file(
+        job.path, contract, job.source, hash_file=job.sha is None, from_first_block=first_block
+    )
+    return held_to_table(plan, schema)
 
 
 def _write_and_commit(

@@ -33,6 +33,7 @@ from .ingest import (
     progress,
     record_failure,
 )
+from .sources import table_for
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -57,8 +58,9 @@ def ingest_together(
 ) -> list[Outcome]:
     """Loads files of one table (see the module's docs); one outcome per file, in order: its
     result, or the error that stopped it (recorded in the ledger like a file's alone)."""
+    raw_dir = config.data_dir / "raw"
     together = [path for path in paths if _small(path)]
-    if len(together) < 2 or is_keyed(paths[0], config.data_dir / "raw", _table(paths[0], config)):
+    if len(together) < 2 or is_keyed(paths[0], raw_dir, table_for(paths[0], raw_dir)):
         together = []  # each loads alone
     outcomes: dict[Path, Outcome] = {}
     if together:
@@ -77,12 +79,6 @@ def _small(path: Path) -> bool:
         return path.stat().st_size <= TOGETHER_MAX_BYTES
     except OSError:
         return False  # gone: its own load says so
-
-
-def _table(path: Path, config: PipelineConfig) -> str:
-    from .sources import table_for
-
-    return table_for(path, config.data_dir / "raw")
 
 
 def _load_together(
@@ -109,7 +105,7 @@ def _load_together(
                 if held is not None:
                     outcomes[path] = held
                     continue
-                staged.append(_staged(replace(job, sha=sha), tables, folders))
+                staged.append(_staged(replace(job, sha=sha), folders))
             except Exception as error:
                 record_failure(job, error, sha)
                 outcomes[path] = error
@@ -126,32 +122,19 @@ def _load_together(
     return [outcomes[path] for path in paths]
 
 
-def _staged(job: Job, tables: Catalog, folders: contextlib.ExitStack) -> Staged:
+def _staged(job: Job, folders: contextlib.ExitStack) -> Staged:
     """The file read and written in a staging folder of its own, which stays until the
     group's commit is done; a disk that fills up fails this file alone, naming it."""
-    from pyiceberg.exceptions import NoSuchTableError
+    from .ingest import begin_load, plan_for, stage
+    from .staging import load_folder
 
-    from .contract import load_contract
-    from .ingest import stage
-    from .plan import plan_file
-    from .sources import contract_path
-    from .staging import check_space, load_folder
-    from .table_schema import held_to_table
-
-    size = job.path.stat().st_size
-    check_space(job.source, size)
-    contract = load_contract(contract_path(job.path, job.config.data_dir / "raw", job.table))
-    progress(job.source, "checking the header and the types", job.started)
-    try:
-        schema = tables.load_table((job.config.schema, job.table)).schema()
-    except NoSuchTableError:
-        schema = None
+    contract, schema = begin_load(job)
     # Small files are planned by reading them whole: no provisional plan to disprove.
-    plan = plan_file(job.path, contract, job.source, hash_file=job.sha is None)
+    plan = plan_for(job, contract, schema)
     folder = contextlib.ExitStack()
     try:
-        staging = folder.enter_context(load_folder(job.source, size))
-        staged = stage(job, contract, held_to_table(plan, schema), staging)
+        staging = folder.enter_context(load_folder(job.source, plan.file_size))
+        staged = stage(job, contract, plan, staging)
     except BaseException as error:
         # The folder's context turns a full disk into this file's error.
         folder.__exit__(type(error), error, error.__traceback__)
@@ -161,8 +144,8 @@ def _staged(job: Job, tables: Catalog, folders: contextlib.ExitStack) -> Staged:
 
 
 def _commit(staged: list[Staged], tables: Catalog) -> list[Outcome]:
-    """Commits the staged files together; files whose columns no one type holds (a column
-    of numbers in one, text in another, new to the table) are committed one by one instead,
+    """Commits the staged files together; files with a column new to the table that no one
+    type holds (true and false in one, dates in another) are committed one by one instead,
     as they would be loaded apart."""
     from .commit import PendingCommit, Target, combined_columns
 
@@ -212,8 +195,7 @@ def _part(one: Staged) -> Part:
     from .commit import Part
 
     return Part(
-        one.job.source, one.pending.target.columns, one.table_files, one.raw_file, one.sha,
-        one.accepted, one.rejected,
+        one.job.source, one.table_files, one.raw_file, one.sha, one.accepted, one.rejected,
     )  # fmt: skip
 
 
@@ -230,12 +212,7 @@ def _commit_rejects(staged: list[Staged], tables: Catalog) -> None:
         rejects = one.rejects
         assert rejects is not None
         rejects.upload()
-        target = rejects.pending.target
-        parts.append(
-            Part(
-                one.job.source, target.columns, rejects.files, rejects.local, one.sha, one.rejected
-            )
-        )
+        parts.append(Part(one.job.source, rejects.files, rejects.local, one.sha, one.rejected))
     first = with_rejects[0].rejects
     assert first is not None
     PendingCommit(tables, first.pending.target).commit_together(parts)

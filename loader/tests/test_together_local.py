@@ -154,6 +154,11 @@ def test_files_no_one_type_holds_are_committed_one_by_one(config: PipelineConfig
     assert isinstance(outcomes[0], LoadResult)
     assert snapshots(config, "readings") >= 1
     assert ("s1", True) in rows(config, "readings", "sensor", "flag")
+    # As loaded apart: the first file makes the column boolean, the second's dates fail.
+    assert isinstance(outcomes[1], IngestError)
+    assert "stores it as boolean" in str(outcomes[1])
+    assert snapshots(config, "readings") == 1
+    assert rows(config, "readings", "sensor", "flag") == [("s1", True)]
 
 
 def test_a_keyed_tables_files_load_one_by_one_in_order(config: PipelineConfig) -> None:
