@@ -33,6 +33,16 @@ export class TrinoError extends Error {
   }
 }
 
+/**
+ * Errors of a server not ready to run queries yet, raised before a statement runs, so it
+ * is sent again. A restarted Trino reports itself started as it announces itself to its
+ * own discovery service: until it has seen that announcement it knows no node to run on
+ * (NO_NODES_AVAILABLE), a few seconds at most, longer on a busy machine.
+ */
+const NOT_READY = new Set(["NO_NODES_AVAILABLE", "SERVER_STARTING_UP"]);
+/** How long a statement is sent again while the server is not ready. */
+const NOT_READY_WAIT_MS = 30_000;
+
 export class TrinoClient {
   constructor(
     private readonly baseUrl: string,
@@ -47,6 +57,22 @@ export class TrinoClient {
   async query<Row extends unknown[] = unknown[]>(
     sql: string,
     { exact = false }: { exact?: boolean } = {},
+  ): Promise<TrinoResult<Row>> {
+    const deadline = Date.now() + NOT_READY_WAIT_MS;
+    for (let pause = 250; ; pause = Math.min(pause * 2, 4000)) {
+      try {
+        return await this.once<Row>(sql, exact);
+      } catch (error) {
+        if (!(error instanceof TrinoError && NOT_READY.has(error.errorName))) throw error;
+        if (Date.now() + pause > deadline) throw error;
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    }
+  }
+
+  private async once<Row extends unknown[]>(
+    sql: string,
+    exact: boolean,
   ): Promise<TrinoResult<Row>> {
     const headers: Record<string, string> = { "X-Trino-User": this.options.user ?? "lakehouse" };
     if (this.options.catalog) headers["X-Trino-Catalog"] = this.options.catalog;

@@ -227,15 +227,25 @@ print(json.dumps({
     // task: 300,000 rows take seconds to read and write, so nothing is committed yet. (Its
     // table showing in Trino came too late: the table is made by the load's one commit, and
     // a kill through `docker exec` could land after the task had ended.)
-    // The only file due now is this one, so a running load is its load (a task's rendered
-    // map index, its file's name, is only filled in once it ends).
+    // A running load is this file's when its group, from its run's find_files, holds it:
+    // an earlier test's run may still be loading (a task's rendered map index, its file's
+    // name, is only filled in once it ends).
     const airflow = new AirflowClient(s);
+    const holds = new Map<string, boolean>();
     await eventually("the load of resilient.csv running", 300_000, async () => {
-      const page = await airflow.request<{ task_instances: TaskInstance[] }>(
-        "GET",
-        `/api/v2/dags/${INGEST_DAG}/dagRuns/~/taskInstances?state=running&limit=20`,
-      );
-      return page.task_instances.some((t) => t.task_id === "load") ? true : undefined;
+      const page = await airflow.request<{
+        task_instances: (TaskInstance & { dag_run_id: string })[];
+      }>("GET", `/api/v2/dags/${INGEST_DAG}/dagRuns/~/taskInstances?state=running&limit=50`);
+      for (const t of page.task_instances.filter((t) => t.task_id === "load")) {
+        const id = `${t.dag_run_id}/${t.map_index}`;
+        if (!holds.has(id)) {
+          const find = { ...t, task_id: "find_files", map_index: -1 };
+          const groups = await airflow.result<string[][]>(INGEST_DAG, t.dag_run_id, find);
+          holds.set(id, groups[t.map_index]?.includes("data/raw/resilient.csv") ?? false);
+        }
+        if (holds.get(id)) return true;
+      }
+      return undefined;
     });
     await sleep(1000);
     // As when its machine or container dies: the worker and every process under it,
