@@ -8,12 +8,13 @@ import pendulum
 from airflow.sdk import dag, task
 
 # The DAG processor has the loader on PYTHONPATH, as the tasks do.
-from lakehouse_loader.conventions import LEDGER_TABLE, LOAD_POOL
+from lakehouse_loader.conventions import HEALTH_TABLE, LEDGER_TABLE, LOAD_POOL
 
 DOC = f"""
 ### Daily upkeep of the Iceberg tables
 
-For every table in `iceberg.lakehouse` (data, rejects and the `{LEDGER_TABLE}` ledger):
+For every table in `iceberg.lakehouse` (data, rejects, the `{LEDGER_TABLE}` ledger and
+the `{HEALTH_TABLE}` record):
 
 1. **compact** data files smaller than 128 MB (`optimize`): each load adds files, and many
    small files make queries slow;
@@ -21,6 +22,10 @@ For every table in `iceberg.lakehouse` (data, rejects and the `{LEDGER_TABLE}` l
    back that far, no further;
 3. **remove orphan files** older than the retention (`remove_orphan_files`): files a
    crashed write left behind.
+
+Then, whether every table's upkeep succeeded or not, **record health**: each table's data
+files, small files and snapshots are measured again into `{HEALTH_TABLE}`, which the Data
+quality dashboard shows.
 
 The retention is `LAKEHOUSE_SNAPSHOT_RETENTION` in `.env` (default `7d`, also Trino's
 minimum). Raw-zone Parquet under `s3://lakehouse/raw/` is never touched: it is the audit
@@ -55,7 +60,13 @@ def iceberg_maintenance() -> None:
         get_current_context()["table"] = table  # type: ignore[typeddict-unknown-key]
         maintain_table(table)
 
-    maintain.expand(table=list_tables())
+    @task(trigger_rule="all_done")
+    def record_health() -> int:
+        from lakehouse_loader.orchestration import record_every_table_health
+
+        return record_every_table_health()
+
+    maintain.expand(table=list_tables()) >> record_health()
 
 
 iceberg_maintenance()

@@ -16,6 +16,10 @@ import os
 import resource
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import PipelineConfig
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +48,7 @@ def _list(raw_dir: Path | None) -> int:
 
 def _ingest(files: list[Path]) -> int:
     from .config import PipelineConfig
+    from .conventions import LOADED
     from .errors import IngestError
     from .ingest import ingest_file
 
@@ -57,6 +62,7 @@ def _ingest(files: list[Path]) -> int:
 
     config = PipelineConfig.from_env()
     failed = 0
+    loaded: set[str] = set()
     for path in files:
         try:
             result = ingest_file(path, config)
@@ -71,7 +77,29 @@ def _ingest(files: list[Path]) -> int:
         # The process's peak memory so far: what a load of this size needs.
         peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         print(json.dumps({**result.as_dict(), "peak_rss_mib": peak_rss_mib}), flush=True)
+        if result.status == LOADED:
+            loaded.add(result.table)
+    _record_health(config, sorted(loaded))
     return 1 if failed else 0
+
+
+def _record_health(config: PipelineConfig, tables: list[str]) -> None:
+    """The loaded tables' health, for the Data quality dashboard (health_record.py). The
+    loads stand without it: a failure is said, and the next load or maintenance records."""
+    from . import health_record
+    from .catalog import catalog
+    from .conventions import rejects_table
+
+    if not tables:
+        return
+    try:
+        iceberg = catalog(config)
+        names = [name for table in tables for name in (table, rejects_table(table))]
+        health_record.record(
+            iceberg, config.schema, health_record.measure_tables(iceberg, config.schema, names)
+        )
+    except Exception as error:
+        print(f"warning: the tables' health was not recorded: {error}", file=sys.stderr)
 
 
 def _exit(code: int) -> None:

@@ -26,6 +26,8 @@ LINEAGE_COLUMNS: Final[tuple[str, str]] = (SOURCE_FILE, INGESTED_AT)
 REJECTS_SUFFIX: Final[str] = _JSON["rejects_table_suffix"]
 # The ledger: one row per load attempt.
 LEDGER_TABLE: Final[str] = _JSON["ledger_table"]
+# Every table's health as last measured: one row per table (health_record.py).
+HEALTH_TABLE: Final[str] = _JSON["health_table"]
 # The Airflow pool every load (and every table's maintenance) runs in.
 LOAD_POOL: Final[str] = _JSON["load_pool"]
 

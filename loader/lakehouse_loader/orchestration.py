@@ -186,9 +186,11 @@ def keep_tables_healthy(results: list[dict[str, object]]) -> None:
     compacted and expired when past their thresholds (table_health.py)."""
     from pyiceberg.exceptions import NoSuchTableError
 
+    from . import health_record
     from .catalog import catalog
     from .contract import contract_path_for, load_contract
-    from .conventions import LEDGER_TABLE, rejects_table
+    from .conventions import HEALTH_TABLE, LEDGER_TABLE, rejects_table
+    from .health_record import measure_tables
     from .table_health import Thresholds, keep_healthy
 
     config = PipelineConfig.from_env()
@@ -197,7 +199,7 @@ def keep_tables_healthy(results: list[dict[str, object]]) -> None:
     if not changed:
         return
     tables, trino = catalog(config), Trino(config)
-    due = [(LEDGER_TABLE, install)]
+    due = [(LEDGER_TABLE, install), (HEALTH_TABLE, install)]
     for table in changed:
         try:
             contract = load_contract(contract_path_for(config.data_dir / "raw" / table))
@@ -217,6 +219,13 @@ def keep_tables_healthy(results: list[dict[str, object]]) -> None:
         except Exception as error:  # the others still get their turn
             log.warning("%s: not kept healthy: %s", name, error)
             failed.append(name)
+    # Measured once cared for: what the Data quality dashboard shows (health_record.py).
+    try:
+        names = [name for name, _ in due]
+        health_record.record(tables, config.schema, measure_tables(tables, config.schema, names))
+    except Exception as error:
+        log.warning("the health record not written: %s", error)
+        failed.append(HEALTH_TABLE)
     if failed:
         raise RuntimeError(f"not kept healthy (see the warnings above): {', '.join(failed)}")
 
@@ -229,3 +238,16 @@ def maintained_tables() -> list[str]:
 def maintain_table(table: str) -> None:
     config = PipelineConfig.from_env()
     maintain(Trino(config), table, config.snapshot_retention)
+
+
+def record_every_table_health() -> int:
+    """After the daily maintenance: every table's health measured, the record rewritten
+    whole (a dropped table's row goes). Returns how many tables."""
+    from . import health_record
+    from .catalog import catalog
+
+    config = PipelineConfig.from_env()
+    iceberg = catalog(config)
+    rows = health_record.measure_tables(iceberg, config.schema, tables(Trino(config)))
+    health_record.record(iceberg, config.schema, rows, whole=True)
+    return len(rows)

@@ -16,6 +16,8 @@ export const LINEAGE_COLUMNS: readonly string[] = [SOURCE_FILE, INGESTED_AT];
 export const REJECTS_SUFFIX: string = conventions.rejects_table_suffix;
 /** The ledger: one row per load attempt. */
 export const LEDGER_TABLE: string = conventions.ledger_table;
+/** Every table's health as last measured, one row per table (the loader writes it). */
+export const HEALTH_TABLE: string = conventions.health_table;
 /** The Airflow pool every load (and every table's maintenance) runs in. */
 export const LOAD_POOL: string = conventions.load_pool;
 
@@ -39,6 +41,9 @@ export const SKIPPED_PREFIXES: readonly string[] = conventions.drop_zone.skipped
 /** The table of `table`'s quarantined rows. */
 export const rejectsTable = (table: string): string => `${table}${REJECTS_SUFFIX}`;
 export const isRejectsTable = (name: string): boolean => name.endsWith(REJECTS_SUFFIX);
+/** The platform's own record tables: the ledger and the health record (no file loads them). */
+export const isRecordTable = (name: string): boolean =>
+  name === LEDGER_TABLE || name === HEALTH_TABLE;
 
 function key(template: string, table: string, name: string, sha: string): string {
   const values: Record<string, string> = { table, name, sha: sha.slice(0, SHA_CHARS) };

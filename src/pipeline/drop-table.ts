@@ -17,6 +17,7 @@ import type { TrinoClient } from "../clients/trino.ts";
 import { quoteIdentifier, quoteLiteral } from "../clients/trino.ts";
 import type { Settings } from "../config/settings.ts";
 import {
+  isRecordTable,
   isRejectsTable,
   LEDGER_TABLE,
   rawPrefix,
@@ -39,8 +40,8 @@ export interface DropPlan {
 export async function planDrop(s: Settings, trino: TrinoClient, table: string): Promise<DropPlan> {
   const listed = await trino.query(`SHOW TABLES FROM ${s.trino.catalog}.${s.trino.schema}`);
   const tables = listed.rows.map((r) => String(r[0]));
-  const own = tables.filter((t) => !isRejectsTable(t) && t !== LEDGER_TABLE);
-  if (table === LEDGER_TABLE || isRejectsTable(table)) {
+  const own = tables.filter((t) => !isRejectsTable(t) && !isRecordTable(t));
+  if (isRecordTable(table) || isRejectsTable(table)) {
     throw new UserError(
       `${table} belongs to the platform${isRejectsTable(table) ? ` (drop ${table.slice(0, -rejectsTable("").length)} to drop it with its table)` : ""}. Tables: ${own.join(", ") || "none"}.`,
     );

@@ -3,7 +3,13 @@ import { join } from "node:path";
 import { trinoClient } from "../bootstrap/bootstrap.ts";
 import { UserError } from "../cli/user-error.ts";
 import type { Settings } from "../config/settings.ts";
-import { isRejectsTable, LEDGER_TABLE, rejectsTable } from "../pipeline/conventions.ts";
+import {
+  HEALTH_TABLE,
+  isRecordTable,
+  isRejectsTable,
+  LEDGER_TABLE,
+  rejectsTable,
+} from "../pipeline/conventions.ts";
 import { withLock } from "../runtime/lock.ts";
 import { supersetTrinoUri } from "../runtime/native/superset.ts";
 import {
@@ -92,12 +98,10 @@ async function provision(
     superset.list<Dashboard>("dashboard", ["id", "slug", "uuid", "changed_on_utc"]);
   // What Trino and Superset hold is asked of both at once: a run with nothing to write is
   // mostly these questions, and waits for the slower side rather than for their sum.
-  const [database, { listed, loads }] = await Promise.all([
+  const [database, listed, loads] = await Promise.all([
     ensureDatabase(superset, trinoUri),
-    tableNames(trino, catalog, schema).then(async (listed) => ({
-      listed,
-      loads: listed.includes(LEDGER_TABLE) ? await loadsPerTable(trino) : new Map(),
-    })),
+    tableNames(trino, catalog, schema),
+    loadsPerTable(trino),
   ]);
   const stateFile = join(s.paths.state, "superset", "provisioned.json");
   const state = loadState(stateFile, `${superset.baseUrl} ${database}`);
@@ -117,10 +121,9 @@ async function provision(
     datasets[table.name] = await ensureTableDataset(superset, where, existing, table.name, !known);
     state.datasets[table.name] = columns;
   }
-  // The most recently loaded first (the ledger itself before all): the SQL datasets cover
-  // a bounded number of tables (quality.ts).
-  const lastLoad = (table: string) =>
-    table === LEDGER_TABLE ? "~" : (loads.get(baseTable(table))?.last ?? "");
+  // The most recently loaded first: the quarantine covers a bounded number of rejects
+  // tables (quality.ts).
+  const lastLoad = (table: string) => loads.get(baseTable(table))?.last ?? "";
   const recent = [...tables].sort(
     (a, b) => lastLoad(b.name).localeCompare(lastLoad(a.name)) || a.name.localeCompare(b.name),
   );
@@ -134,7 +137,7 @@ async function provision(
           columns: t.allColumns,
         })),
     ),
-    tableHealth(recent.map((t) => t.name)),
+    tableHealth(names.has(HEALTH_TABLE)),
   ];
   const ledger = tables.find((t) => t.name === LEDGER_TABLE);
   if (ledger) virtual.unshift(fileStatus(ledger.allColumns));
@@ -177,7 +180,7 @@ async function provision(
     };
     planned.push({ slug: bundle.slug, curated: true, inputs, write });
   }
-  const isData = (t: TableShape) => t.name !== LEDGER_TABLE && !isRejectsTable(t.name);
+  const isData = (t: TableShape) => !isRecordTable(t.name) && !isRejectsTable(t.name);
   for (const table of tables.filter(isData)) {
     const rejects = rejectsTable(table.name);
     const inputs = [table, loads.get(table.name), datasets[table.name], datasets[rejects]];

@@ -7,10 +7,10 @@
  */
 import { quoteIdentifier, quoteLiteral } from "../clients/trino.ts";
 import {
+  HEALTH_TABLE,
   INGESTED_AT,
   LEDGER_STATUS,
   LEDGER_TABLE,
-  SMALL_FILE_MB,
   SOURCE_FILE,
 } from "../pipeline/conventions.ts";
 
@@ -99,42 +99,29 @@ export function quarantine(rejectTables: RejectsShape[]): VirtualDataset {
 
 /**
  * Trino plans each table read here as stages of one query, and refuses a query of more
- * than 150 (query.max-stage-count): the table health dataset covers this many tables (two
- * reads each), the quarantine this many rejects tables (one read each). Provisioning gives
- * them the most recently loaded first. Past that, a per-table health record written by the
- * loader is the way (see docs/dashboards.md).
+ * than 150 (query.max-stage-count): the quarantine covers this many rejects tables (one
+ * read each), the most recently loaded first.
  */
-export const HEALTH_TABLES = 40;
 export const QUARANTINE_TABLES = 100;
 
 /**
  * Per table: its data files, how many are small (what maintenance compacts), its snapshots,
  * the last compaction and the oldest snapshot kept (expiry keeps it within the retention).
+ * Read from the health record the loader keeps (lakehouse_loader/health_record.py), one
+ * row per table whatever their number, for the tables that exist; `recorded`: whether the
+ * record exists yet (it does after the first load through Airflow).
  */
-export function tableHealth(tables: string[]): VirtualDataset {
-  const small = SMALL_FILE_MB * 1024 * 1024;
-  const selects = tables.slice(0, HEALTH_TABLES).map((t) => {
-    const files = quoteIdentifier(`${t}$files`);
-    const snapshots = quoteIdentifier(`${t}$snapshots`);
-    return [
-      `SELECT ${quoteLiteral(t)} AS table_name, f.data_files, f.small_files, s.snapshots,`,
-      "  s.last_compaction, s.oldest_snapshot",
-      "FROM (",
-      `  SELECT count(*) AS data_files, count_if(file_size_in_bytes < ${small}) AS small_files`,
-      `  FROM ${files} WHERE content = 0`,
-      ") f CROSS JOIN (",
-      "  SELECT count(*) AS snapshots,",
-      "    max(committed_at) FILTER (WHERE operation = 'replace') AS last_compaction,",
-      "    min(committed_at) AS oldest_snapshot",
-      `  FROM ${snapshots}`,
-      ") s",
-    ].join("\n");
-  });
+export function tableHealth(recorded: boolean): VirtualDataset {
   return {
     name: TABLE_HEALTH,
-    sql:
-      selects.length > 0
-        ? selects.join("\nUNION ALL\n")
-        : "SELECT CAST(NULL AS varchar) AS table_name, 0 AS data_files, 0 AS small_files, 0 AS snapshots, CAST(NULL AS timestamp(6) with time zone) AS last_compaction, CAST(NULL AS timestamp(6) with time zone) AS oldest_snapshot WHERE false",
+    sql: recorded
+      ? [
+          "SELECT table_name, data_files, small_files, snapshots, last_compaction, oldest_snapshot",
+          `FROM ${quoteIdentifier(HEALTH_TABLE)}`,
+          "WHERE table_name IN (",
+          "  SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema",
+          ")",
+        ].join("\n")
+      : "SELECT CAST(NULL AS varchar) AS table_name, CAST(0 AS bigint) AS data_files, CAST(0 AS bigint) AS small_files, CAST(0 AS bigint) AS snapshots, CAST(NULL AS timestamp(6) with time zone) AS last_compaction, CAST(NULL AS timestamp(6) with time zone) AS oldest_snapshot WHERE false",
   };
 }

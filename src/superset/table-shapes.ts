@@ -7,8 +7,9 @@
  * always read.
  */
 import type { TrinoClient } from "../clients/trino.ts";
-import { quoteIdentifier, quoteLiteral } from "../clients/trino.ts";
+import { quoteIdentifier, quoteLiteral, TrinoError } from "../clients/trino.ts";
 import {
+  HEALTH_TABLE,
   isRejectsTable,
   LEDGER_TABLE,
   LINEAGE_COLUMNS,
@@ -38,15 +39,26 @@ const READ_ALL = 20;
 export const baseTable = (table: string) =>
   isRejectsTable(table) ? table.slice(0, -REJECTS_SUFFIX.length) : table;
 
+/** Every table's loads; none before the first load has made the ledger. */
 export async function loadsPerTable(trino: TrinoClient): Promise<Map<string, Loads>> {
-  const { rows } = await trino.query<[string, number, string]>(
-    `SELECT table_name, count(*), CAST(max(finished_at) AS varchar) FROM ${quoteIdentifier(LEDGER_TABLE)} GROUP BY table_name`,
-  );
-  return new Map(rows.map(([table, count, last]) => [table, { count, last }]));
+  try {
+    const { rows } = await trino.query<[string, number, string]>(
+      `SELECT table_name, count(*), CAST(max(finished_at) AS varchar) FROM ${quoteIdentifier(LEDGER_TABLE)} GROUP BY table_name`,
+    );
+    return new Map(rows.map(([table, count, last]) => [table, { count, last }]));
+  } catch (error) {
+    const missing = ["TABLE_NOT_FOUND", "SCHEMA_NOT_FOUND"];
+    if (error instanceof TrinoError && missing.includes(error.errorName)) return new Map();
+    throw error;
+  }
 }
 
-/** What marks a change of the table's columns: its loads (the ledger's: all loads). */
+/**
+ * What marks a change of the table's columns: its loads (the ledger's: all loads). The
+ * health record's columns are the loader's, fixed: read once.
+ */
 function marker(table: string, loads: Map<string, Loads>): string | undefined {
+  if (table === HEALTH_TABLE) return "fixed";
   if (table === LEDGER_TABLE) {
     const all = [...loads.values()];
     return `${all.reduce((n, l) => n + l.count, 0)} ${all

@@ -7,7 +7,12 @@ import { INGEST_DAG } from "../../src/airflow/ingest-via-airflow.ts";
 import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
 import { s3Client } from "../../src/clients/s3.ts";
 import type { TrinoClient } from "../../src/clients/trino.ts";
-import { LANDING_PREFIX, LEDGER_TABLE, SOURCE_FILE } from "../../src/pipeline/conventions.ts";
+import {
+  HEALTH_TABLE,
+  LANDING_PREFIX,
+  LEDGER_TABLE,
+  SOURCE_FILE,
+} from "../../src/pipeline/conventions.ts";
 import { salesLines } from "../../src/sample/sales.ts";
 import { eventually, sharedStack } from "./harness.ts";
 
@@ -96,7 +101,7 @@ print(json.dumps({
         tasks: ["find_files", "keep_tables_healthy", "load", "refresh_dashboards"],
         doc: true,
       },
-      iceberg_maintenance: { tasks: ["list_tables", "maintain"], doc: true },
+      iceberg_maintenance: { tasks: ["list_tables", "maintain", "record_health"], doc: true },
     });
     // Parsing runs every few seconds: the pipeline is imported inside tasks only.
     expect(report.heavy).toEqual([]);
@@ -219,20 +224,21 @@ print(json.dumps({
     const s = stack.settings();
     // A run the watch started a little before may yet list the file: from 2 min back.
     const startedAt = new Date(Date.now() - 120_000).toISOString();
-    // Outside data/raw/: copied in by the command, so its own run is the first to see it.
+    // Outside data/raw/: copied in by the command. Big enough that its load takes seconds
+    // (the loader reads some 400,000 rows a second): the kill lands while it reads.
+    const rows = 1_500_000;
     const file = join(stack.dir, "resilient.csv");
-    writeFileSync(file, `${[...salesLines(300_000, 11)].join("\n")}\n`);
+    writeFileSync(file, `${[...salesLines(rows, 11)].join("\n")}\n`);
     const ingest = stack.run(["ingest", file]);
     // Kill the worker (its whole process group, the task included) a second into the load's
-    // task: 300,000 rows take seconds to read and write, so nothing is committed yet. (Its
-    // table showing in Trino came too late: the table is made by the load's one commit, and
-    // a kill through `docker exec` could land after the task had ended.)
-    // A running load is this file's when its group, from its run's find_files, holds it:
-    // an earlier test's run may still be loading (a task's rendered map index, its file's
-    // name, is only filled in once it ends).
+    // task, before its one commit. (Its table showing in Trino came too late: the table is
+    // made by that commit, and a kill through `docker exec` could land after the task had
+    // ended.) A running load is this file's when its group, from its run's find_files,
+    // holds it: the command's run's, or the run the file's arrival started if it took the
+    // file first; an earlier test's run may still be loading too.
     const airflow = new AirflowClient(s);
     const holds = new Map<string, boolean>();
-    await eventually("the load of resilient.csv running", 300_000, async () => {
+    const killed = await eventually("the load of resilient.csv running", 300_000, async () => {
       const page = await airflow.request<{
         task_instances: (TaskInstance & { dag_run_id: string })[];
       }>("GET", `/api/v2/dags/${INGEST_DAG}/dagRuns/~/taskInstances?state=running&limit=50`);
@@ -243,7 +249,7 @@ print(json.dumps({
           const groups = await airflow.result<string[][]>(INGEST_DAG, t.dag_run_id, find);
           holds.set(id, groups[t.map_index]?.includes("data/raw/resilient.csv") ?? false);
         }
-        if (holds.get(id)) return true;
+        if (holds.get(id)) return t;
       }
       return undefined;
     });
@@ -258,38 +264,36 @@ print(json.dumps({
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
     // Its retry loads the file, or finds it loaded by the run the file's arrival started,
     // which got the load slot while the killed task was being given up on.
-    expect(result.stdout).toMatch(/iceberg\.lakehouse\.resilient(: 300000 rows|, unchanged)/);
+    expect(result.stdout).toMatch(
+      new RegExp(`iceberg\\.lakehouse\\.resilient(: ${rows} rows|, unchanged)`),
+    );
     const loads = await trino.query(
       `SELECT rows_accepted FROM iceberg.lakehouse.${LEDGER_TABLE} WHERE file_path = 'data/raw/resilient.csv' AND status = 'loaded'`,
     );
-    expect(loads.rows).toEqual([[300_000]]);
-    expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.resilient")).toBe(300_000);
+    expect(loads.rows).toEqual([[rows]]);
+    expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.resilient")).toBe(rows);
     expect(await scalar("SELECT count(DISTINCT order_id) FROM iceberg.lakehouse.resilient")).toBe(
-      300_000,
+      rows,
     );
-    // The killed try counted: Airflow retried the task that was loading the file. That is
-    // the command's own run's, or the arrival's run that took the copied file first (then
-    // the command's task found it loaded): every run since the test began is looked at,
-    // once all have ended (a task's map index, its file's name, is filled in as it ends;
-    // the killed task's retry may still wait for the load slot when the command returns).
-    // A task the killed worker had taken but not started (the arrival's run's, say) is
-    // queued again only after Airflow's task_queued_timeout, 5 to 7 minutes.
-    const runs = await eventually("every run since the test began ended", 900_000, async () => {
+    // The killed try counted: Airflow retried the very task that was loading the file, once
+    // every run since the test began has ended (the killed task's retry may still wait for
+    // the load slot when the command returns). A task the killed worker had taken but not
+    // started (the arrival's run's, say) is queued again only after Airflow's
+    // task_queued_timeout, 5 to 7 minutes.
+    await eventually("every run since the test began ended", 900_000, async () => {
       const page = await airflow.request<{ dag_runs: { dag_run_id: string; state: string }[] }>(
         "GET",
         `/api/v2/dags/${INGEST_DAG}/dagRuns?start_date_gte=${encodeURIComponent(startedAt)}&limit=100`,
       );
       const ended = page.dag_runs.every((run) => run.state === "success" || run.state === "failed");
-      return ended ? page : undefined;
+      return ended ? true : undefined;
     });
-    const tries: number[] = [];
-    for (const { dag_run_id } of runs.dag_runs)
-      for (const t of await airflow.taskInstances(INGEST_DAG, dag_run_id))
-        if (t.task_id === "load" && t.rendered_map_index === "data/raw/resilient.csv")
-          tries.push(t.try_number);
-    expect(Math.max(...tries), `tries of the load in ${runs.dag_runs.length} runs`).toBeGreaterThan(
-      1,
+    const after = (await airflow.taskInstances(INGEST_DAG, killed.dag_run_id)).find(
+      (t) => t.task_id === "load" && t.map_index === killed.map_index,
     );
+    const what = `the killed load, ${killed.dag_run_id} map index ${killed.map_index}`;
+    expect(after?.state, what).toBe("success");
+    expect(after?.try_number, what).toBeGreaterThan(1);
   });
 
   it("two files of one table, ingested at the same time, both land exactly once", async () => {
@@ -400,5 +404,19 @@ print(json.dumps({
       .map((t) => t.rendered_map_index);
     expect(maintained).toEqual(expect.arrayContaining(["events", "orders", LEDGER_TABLE]));
     expect(await scalar("SELECT count(*) FROM iceberg.lakehouse.events")).toBe(before);
+    // Then every table's health is recorded again, as its metadata now says: one row each,
+    // for every table there is (maintenance changes all of them).
+    const health = await trino.query<[string, number, number]>(
+      `SELECT table_name, data_files, snapshots FROM iceberg.lakehouse.${HEALTH_TABLE} ORDER BY table_name`,
+    );
+    expect(health.rows.map(([t]) => t)).toEqual([...maintained].sort());
+    const [name, files, snapshots] = health.rows.find(([t]) => t === "events") ?? [];
+    expect({ name, files, snapshots }).toEqual({
+      name: "events",
+      files: await scalar(
+        'SELECT count(*) FROM iceberg.lakehouse."events$files" WHERE content = 0',
+      ),
+      snapshots: await scalar('SELECT count(*) FROM iceberg.lakehouse."events$snapshots"'),
+    });
   });
 });

@@ -2,6 +2,8 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } fro
 import { join } from "node:path";
 import { type Browser, chromium, type Page, selectors } from "@playwright/test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AirflowClient } from "../../src/airflow/client.ts";
+import { INGEST_DAG } from "../../src/airflow/ingest-via-airflow.ts";
 import { trinoClient } from "../../src/bootstrap/bootstrap.ts";
 import type { TrinoClient } from "../../src/clients/trino.ts";
 import { projectRoot } from "../../src/config/paths.ts";
@@ -10,7 +12,7 @@ import { type Bundle, curatedBundles, dashboardUuid } from "../../src/superset/b
 import { SupersetClient } from "../../src/superset/client.ts";
 import { DATABASE_NAME } from "../../src/superset/provision.ts";
 import { FILE_STATUS, QUARANTINE, TABLE_HEALTH } from "../../src/superset/quality.ts";
-import { sharedStack } from "./harness.ts";
+import { eventually, sharedStack } from "./harness.ts";
 
 const stack = sharedStack("airflow");
 const dataDir = join(stack.dir, "data");
@@ -350,6 +352,24 @@ describe("dashboards a data person would publish", () => {
         expect.objectContaining({ file_path: "data/raw/kinds/late.csv", line: 6, value: "many" }),
       ]),
     );
+    // Table health, from the loader's health record: each table as its metadata says, once
+    // its run's keep_tables_healthy (after the loads, beside the refresh) has measured it.
+    const live = async (table: string) => ({
+      table_name: table,
+      data_files: await trinoValue(
+        `SELECT count(*) FROM iceberg.lakehouse."${table}$files" WHERE content = 0`,
+      ),
+      snapshots: await trinoValue(`SELECT count(*) FROM iceberg.lakehouse."${table}$snapshots"`),
+    });
+    const want = [await live("kinds"), await live("members")];
+    const seen = await eventually("table health of kinds and members", 120_000, async () => {
+      const rows = await chartRows("Quality · Table health");
+      const got = want.map((w) => rows.find((h) => h.table_name === w.table_name));
+      return want.every((w, i) => got[i] && expect.objectContaining(w).asymmetricMatch(got[i]))
+        ? got
+        : undefined;
+    });
+    expect(seen).toEqual(want.map((w) => expect.objectContaining(w)));
 
     const page = await loggedIn();
     await page.goto(`${superset.baseUrl}/superset/dashboard/data-quality/`);
@@ -433,9 +453,21 @@ describe("dashboards a data person would publish", () => {
     expect(
       (await superset.list<{ slug: string }>("dashboard", ["slug"])).map((d) => d.slug),
     ).toContain("table-doomed");
+    // Dropped once no ingest run is left: a run the file's arrival started, waiting for the
+    // load slot, would load the file (still in data/raw/) into a new table of that name.
+    const airflow = new AirflowClient(stack.settings());
+    await eventually("no ingest run queued or running", 300_000, async () => {
+      const page = await airflow.request<{ total_entries: number }>(
+        "GET",
+        `/api/v2/dags/${INGEST_DAG}/dagRuns?state=queued&state=running&limit=1`,
+      );
+      return page.total_entries === 0 ? true : undefined;
+    });
     await trino.query("DROP TABLE iceberg.lakehouse.doomed");
-    // This, or the refresh Airflow started after the load (whichever runs first), removes it.
     await stack.ok(["dashboards"]);
+    expect((await trino.query("SHOW TABLES FROM iceberg.lakehouse LIKE 'doomed'")).rows).toEqual(
+      [],
+    );
     const left = JSON.stringify(
       await Promise.all([
         superset.list<{ slug: string }>("dashboard", ["slug"]),

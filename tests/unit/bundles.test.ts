@@ -46,7 +46,7 @@ describe("the curated dashboards' asset bundles", () => {
     const sales = bundles.find((b) => b.slug === "sales");
     const quality = bundles.find((b) => b.slug === "data-quality");
     expect(sales && datasetsOf(sales)).toEqual({ tables: ["sales_sample"], virtual: [] });
-    const written = [fileStatus([]), quarantine([]), tableHealth([])].map((v) => v.name).sort();
+    const written = [fileStatus([]), quarantine([]), tableHealth(false)].map((v) => v.name).sort();
     expect(quality && datasetsOf(quality).virtual.sort()).toEqual(written);
   });
 });
