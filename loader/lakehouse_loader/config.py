@@ -56,7 +56,7 @@ class PipelineConfig:
             schema=os.environ.get("LAKEHOUSE_SCHEMA", "lakehouse"),
             data_dir=Path(_required("LAKEHOUSE_DATA_DIR")),
             max_reject_ratio=float(
-                os.environ.get("LAKEHOUSE_MAX_REJECT_RATIO", DEFAULT_MAX_REJECT_RATIO)
+                os.environ.get("LAKEHOUSE_MAX_REJECT_RATIO") or DEFAULT_MAX_REJECT_RATIO
             ),
             snapshot_retention=os.environ.get("LAKEHOUSE_SNAPSHOT_RETENTION", "7d"),
             compact_at_small_files=_count(

@@ -66,6 +66,12 @@ const optionalCount = z.preprocess(
   z.coerce.number().int().positive().optional(),
 );
 
+// A share from 0 to 1, or unset: an empty value is unset.
+const optionalRatio = z.preprocess(
+  (value) => (value === "" ? undefined : value),
+  z.coerce.number().min(0).max(1).optional(),
+);
+
 const schema = z.object({
   LAKEHOUSE_BIND_HOST: z.string().default("127.0.0.1"),
   ...(Object.fromEntries(
@@ -112,6 +118,7 @@ const schema = z.object({
   // (Compose passes an unset one as empty.)
   LAKEHOUSE_COMPACT_AT_SMALL_FILES: optionalCount,
   LAKEHOUSE_EXPIRE_AT_SNAPSHOTS: optionalCount,
+  LAKEHOUSE_MAX_REJECT_RATIO: optionalRatio,
   // Set only inside the compose network (docker-compose.yml): addresses are then
   // container names (src/services/addresses.ts), and the stack is docker mode's.
   LAKEHOUSE_VIEW: z.enum(["host", "container"]).default("host"),
@@ -148,6 +155,8 @@ export interface Settings {
     dataCacheSeconds: number;
   };
   snapshotRetention: string;
+  /** The share of a file's rows that may be quarantined before the file fails (unset: the loader's default). */
+  maxRejectRatio?: number;
   /** The loader's table-health thresholds, as `.env` sets them (unset: its defaults). */
   tableHealth: { compactAtSmallFiles?: number; expireAtSnapshots?: number };
   startTimeoutMs: number;
@@ -260,6 +269,7 @@ export function loadSettings(
       dataCacheSeconds: s.SUPERSET_DATA_CACHE_SECONDS,
     },
     snapshotRetention: s.LAKEHOUSE_SNAPSHOT_RETENTION,
+    maxRejectRatio: s.LAKEHOUSE_MAX_REJECT_RATIO,
     tableHealth: {
       compactAtSmallFiles: s.LAKEHOUSE_COMPACT_AT_SMALL_FILES,
       expireAtSnapshots: s.LAKEHOUSE_EXPIRE_AT_SNAPSHOTS,

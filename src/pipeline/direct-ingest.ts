@@ -26,6 +26,7 @@ export function pipelineEnv(s: Settings): Record<string, string> {
     ...definedOnly({
       LAKEHOUSE_COMPACT_AT_SMALL_FILES: s.tableHealth.compactAtSmallFiles,
       LAKEHOUSE_EXPIRE_AT_SNAPSHOTS: s.tableHealth.expireAtSnapshots,
+      LAKEHOUSE_MAX_REJECT_RATIO: s.maxRejectRatio,
     }),
   };
 }

@@ -90,6 +90,16 @@ describe("settings", () => {
     );
   });
 
+  it("passes the install's reject ratio to the loader only when set, from 0 to 1", () => {
+    const unset = loadSettings(tempEnv({ LAKEHOUSE_MAX_REJECT_RATIO: "" }));
+    expect(Object.keys(pipelineEnv(unset))).not.toContain("LAKEHOUSE_MAX_REJECT_RATIO");
+    const set = loadSettings(tempEnv({ LAKEHOUSE_MAX_REJECT_RATIO: "0.2" }));
+    expect(pipelineEnv(set)).toMatchObject({ LAKEHOUSE_MAX_REJECT_RATIO: "0.2" });
+    expect(() => loadSettings(tempEnv({ LAKEHOUSE_MAX_REJECT_RATIO: "5" }))).toThrow(
+      /LAKEHOUSE_MAX_REJECT_RATIO/,
+    );
+  });
+
   it("refuses two services on one port", () => {
     const { env } = tempEnv({ TRINO_PORT: "5432" });
     expect(() => loadSettings({ env })).toThrow(
