@@ -56,7 +56,7 @@ describe("docker mode status", () => {
     });
     expect(statuses.get("superset")).toMatchObject({ state: "exited", health: "-" });
     expect(statuses.get("valkey")).toMatchObject({ state: "stopped", health: "-" });
-    expect(statuses.get("postgres")?.logPath).toBe("docker compose logs postgres");
+    expect(statuses.get("postgres")?.logPath).toBe("./lakehouse logs postgres");
     // Scaled-out workers show; finished one-shot containers do not.
     expect(statuses.get("trino-worker")).toMatchObject({ state: "running", health: "-" });
     expect(statuses.has("s3-init")).toBe(false);

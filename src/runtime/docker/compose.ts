@@ -196,7 +196,8 @@ export function composeStatuses(
     const restarted = container?.Name ? restarts.get(container.Name) : undefined;
     const base = {
       service,
-      logPath: `docker compose logs ${service}`,
+      // What shows its log: the same command in both modes.
+      logPath: `./lakehouse logs ${service}`,
       ...(restarted ? { restarts: restarted.restarts } : {}),
       ...(restarted?.lastExit ? { lastExit: restarted.lastExit } : {}),
     };
