@@ -71,9 +71,59 @@ def files_to_load(
     chosen = [source for source in candidates if source not in held]
     if taken:
         log.info("%d file(s) left to the runs loading them: %s", len(taken), ", ".join(taken))
+    chosen, waiting = _after_held_keyed(chosen, held, config)
+    if waiting:
+        log.info(
+            "%d file(s) of keyed tables wait for an earlier file another run is loading"
+            " (the watch fires them again once it is loaded): %s",
+            len(waiting), ", ".join(waiting),
+        )  # fmt: skip
     log.info("%d file(s) to load: %s", len(chosen), ", ".join(chosen) or "none")
     claims.claim(chosen, run_id)
     return chosen
+
+
+def _after_held_keyed(
+    chosen: list[str], held: set[str], config: PipelineConfig
+) -> tuple[list[str], list[str]]:
+    """Splits off the files of a keyed table that come after (by name, the order a keyed
+    table's files are applied in) a file of that table another active run holds: loaded
+    now, a later file's updates and deletes would be undone by the earlier file's load
+    after it. They wait for a later run; the watch's scan fires them again while they are
+    due (arrivals.py). Returns (files to load now, files that wait)."""
+    from .contract import contract_path_for, load_contract
+
+    raw_dir = config.data_dir / "raw"
+
+    def table(source: str) -> str | None:
+        try:
+            return table_for(path_of(source, config), raw_dir)
+        except (IngestError, ValueError):
+            return None
+
+    first_held: dict[str, str] = {}
+    for source in held:
+        name = table(source)
+        if name is not None:
+            first_held[name] = min(first_held.get(name, source), source)
+
+    def keyed(name: str) -> bool:
+        try:
+            contract = load_contract(contract_path_for(raw_dir / name))
+        except IngestError:
+            return False  # its loads report the contract's problem
+        return contract is not None and contract.primary_key is not None
+
+    now: list[str] = []
+    waiting: list[str] = []
+    for source in chosen:
+        name = table(source)
+        earlier = first_held.get(name) if name is not None else None
+        if name is not None and earlier is not None and earlier < source and keyed(name):
+            waiting.append(source)
+        else:
+            now.append(source)
+    return now, waiting
 
 
 def _present(source: str, config: PipelineConfig) -> bool:
