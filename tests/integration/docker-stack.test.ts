@@ -56,6 +56,24 @@ describe("docker mode", () => {
       expect(names.split(" "), service.containerName).toContain(service.containerName);
   });
 
+  it("`doctor` counts the containers' ports as the stack's own, not as taken", async () => {
+    const { stdout } = await stack.ok(["doctor"]); // exit 0: nothing to fix
+    for (const service of CATALOGUE)
+      for (const port of service.ports)
+        expect(stdout).toContain(
+          `Port ${stack.settings().ports[port.setting]} (${service.name}): used by our running service`,
+        );
+    expect(stdout).toContain("answers: `up` will use docker mode");
+  });
+
+  it("`logs` shows Compose's own services too, and names the closest to a mistyped one", async () => {
+    const { stdout } = await stack.ok(["logs", "s3-init"]);
+    expect(stdout).toContain("bucket lakehouse:");
+    const typo = await stack.run(["logs", "s3-innit"]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain('No service "s3-innit". Did you mean "s3-init"?');
+  });
+
   it("every image was built here from the repository's Dockerfiles", async () => {
     const { stdout } = await exec("docker", [
       ...["ps", "--filter", "label=com.docker.compose.project=lakehouse-test"],

@@ -52,6 +52,18 @@ export function compose(s: Settings, ...command: string[]): Promise<number> {
   });
 }
 
+/** The services of docker-compose.yml as Compose resolves them (`docker compose config`). */
+export function composeServices(
+  s: Settings,
+): Record<string, { image?: string; build?: unknown; profiles?: string[] }> {
+  const config = execFileSync(
+    "docker",
+    composeArgs(s, "--profile", "scale", "config", "--format", "json"),
+    { env: composeEnv(s), encoding: "utf8", timeout: 30_000 },
+  );
+  return JSON.parse(config).services ?? {};
+}
+
 /** What docker mode lacks here, or undefined when an engine and the compose plugin answer. */
 export function composeAvailable(): string | undefined {
   const answers = (...args: string[]) => {
@@ -100,6 +112,26 @@ export function composeProjectExists(s: Settings): boolean {
     return ids.trim().length > 0;
   } catch {
     return false; // no docker client, no engine
+  }
+}
+
+/** The services of this project with a running container, by Compose's service label. */
+export function runningComposeServices(s: Settings): Set<string> {
+  try {
+    const services = execFileSync(
+      "docker",
+      [
+        "ps",
+        "--filter",
+        `label=com.docker.compose.project=${composeProjectName(s)}`,
+        "--format",
+        '{{.Label "com.docker.compose.service"}}',
+      ],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 },
+    );
+    return new Set(services.split("\n").filter((line) => line));
+  } catch {
+    return new Set(); // no docker client, no engine
   }
 }
 

@@ -4,7 +4,7 @@ import { UserError } from "../../cli/user-error.ts";
 import type { Settings } from "../../config/settings.ts";
 import { findService } from "../../services/catalogue.ts";
 import { stageBuildCertificates } from "./build-ca.ts";
-import { compose, composeAvailable } from "./compose.ts";
+import { compose, composeAvailable, composeServices } from "./compose.ts";
 
 /** Fails with the fix when this machine cannot run docker mode. */
 function requireCompose(): void {
@@ -23,9 +23,21 @@ export async function buildImages(s: Settings, reporter: Reporter): Promise<void
   reporter.info(
     "Building the images that are missing or out of date (the first time: about 15 minutes):",
   );
-  const code = await compose(s, "build");
+  const code = await compose(s, "build", ...imageBuilders(s));
   if (code !== 0)
     throw new UserError(`docker compose build failed (exit ${code}); its output is above`);
+}
+
+/**
+ * One service per image to build: Compose's classic builder (the engine without buildx)
+ * otherwise builds an image once for every service that uses it, seven times for Airflow's.
+ */
+function imageBuilders(s: Settings): string[] {
+  const builders = new Map<string, string>();
+  for (const [name, service] of Object.entries(composeServices(s)))
+    if (service.build && service.image && !service.profiles && !builders.has(service.image))
+      builders.set(service.image, name);
+  return [...builders.values()];
 }
 
 /** Builds what is missing and starts every container, each after the health of what it needs. */
