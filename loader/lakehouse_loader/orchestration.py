@@ -174,7 +174,11 @@ def load_files(sources: list[str], run_id: str, since: datetime | None = None) -
             in_flight().release(source, run_id)
             continue
         retry = not isinstance(outcome, IngestError)
-        log.warning("%s: %s", source, outcome)
+        # An IngestError names its file itself; anything else gets it here.
+        if retry:
+            log.warning("%s: %s", source, outcome)
+        else:
+            log.warning("%s", outcome)
         outcomes.append({"file": source, "status": "failed", "error": str(outcome), "retry": retry})
         # A file not worth retrying is done with: the run is; any other keeps its claim
         # while the run retries.
