@@ -13,7 +13,7 @@ import {
 } from "../install/prerequisites.ts";
 import { runningComposeServices } from "../runtime/docker/compose.ts";
 import type { NativeRuntime } from "../runtime/native/native-runtime.ts";
-import { isPortFree } from "../runtime/native/ports.ts";
+import { isPortFree, portFix } from "../runtime/ports.ts";
 import { CATALOGUE } from "../services/catalogue.ts";
 import { green, red, yellow } from "./reporter.ts";
 
@@ -63,9 +63,7 @@ export async function runDoctor(
           : free
             ? "free"
             : "in use by another program",
-        fix: free
-          ? undefined
-          : `stop that program (ss -ltnp 'sport = :${number}') or set ${port.setting} in .env`,
+        fix: free ? undefined : portFix(number, port.setting),
         severity: "error",
       });
     }

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,7 +11,7 @@ import type { TrinoClient } from "../../src/clients/trino.ts";
 import { projectRoot } from "../../src/config/paths.ts";
 import type { ServiceStatus } from "../../src/runtime/runtime.ts";
 import { httpUrl } from "../../src/services/addresses.ts";
-import { CATALOGUE } from "../../src/services/catalogue.ts";
+import { CATALOGUE, findService } from "../../src/services/catalogue.ts";
 import { curatedBundles, dashboardUuid } from "../../src/superset/bundles.ts";
 import { SupersetClient } from "../../src/superset/client.ts";
 import { FAULT_OUTCOME_HEADER, killMidLoad } from "../support/fault-case.ts";
@@ -72,6 +73,30 @@ describe("docker mode", () => {
     const typo = await stack.run(["logs", "s3-innit"]);
     expect(typo.code).toBe(1);
     expect(typo.stderr).toContain('No service "s3-innit". Did you mean "s3-init"?');
+  });
+
+  it("`up` names a port another program holds before it starts anything, then starts what stopped", async () => {
+    await stack.compose(["stop", "trino"]);
+    const s = stack.settings();
+    const [published] = findService("trino").ports;
+    if (!published) throw new Error("trino publishes no port");
+    const port = s.ports[published.setting];
+    const squatter = createServer();
+    await new Promise<void>((listening) => squatter.listen(port, s.bindHost, listening));
+    try {
+      const taken = await stack.run(["up"]);
+      expect(taken.code).toBe(1);
+      expect(taken.stderr).toContain(
+        `trino needs port ${port} on ${s.bindHost}, which is already in use: stop the program using it`,
+      );
+      expect(taken.stdout).not.toContain("Building the images");
+    } finally {
+      await new Promise((closed) => squatter.close(closed));
+    }
+    await stack.ok(["up"]);
+    const { stdout } = await stack.ok(["status", "--json"]);
+    const statuses = JSON.parse(stdout) as ServiceStatus[];
+    expect(statuses.find((x) => x.service === "trino")?.health).toBe("healthy");
   });
 
   it("every image was built here from the repository's Dockerfiles", async () => {

@@ -2,9 +2,10 @@ import { spawn } from "node:child_process";
 import type { Reporter } from "../../cli/reporter.ts";
 import { UserError } from "../../cli/user-error.ts";
 import type { Settings } from "../../config/settings.ts";
-import { findService } from "../../services/catalogue.ts";
+import { CATALOGUE, findService } from "../../services/catalogue.ts";
+import { isPortFree, portTaken } from "../ports.ts";
 import { stageBuildCertificates } from "./build-ca.ts";
-import { compose, composeAvailable, composeServices } from "./compose.ts";
+import { compose, composeAvailable, composeServices, runningComposeServices } from "./compose.ts";
 
 /** Fails with the fix when this machine cannot run docker mode. */
 function requireCompose(): void {
@@ -40,8 +41,28 @@ function imageBuilders(s: Settings): string[] {
   return [...builders.values()];
 }
 
+/**
+ * Fails before building or starting anything when a port a container is to publish is
+ * held by another program: the same line as native mode, not Docker's error after the
+ * containers before it have started.
+ */
+async function assertPortsFree(s: Settings): Promise<void> {
+  const running = runningComposeServices(s);
+  const problems: string[] = [];
+  for (const service of CATALOGUE) {
+    if (running.has(service.name)) continue; // its own container holds it
+    for (const { setting } of service.ports) {
+      const port = s.ports[setting];
+      if (!(await isPortFree(s.bindHost, port)))
+        problems.push(portTaken(service.name, s.bindHost, port, setting));
+    }
+  }
+  if (problems.length) throw new UserError(problems.join("\n"));
+}
+
 /** Builds what is missing and starts every container, each after the health of what it needs. */
 export async function startContainers(s: Settings, reporter: Reporter): Promise<number> {
+  await assertPortsFree(s);
   await buildImages(s, reporter);
   reporter.info("Starting the containers:");
   const started = Date.now();

@@ -5,8 +5,8 @@ import { installedTools } from "../../install/installer.ts";
 import { CATALOGUE, type ServiceDefinition, startOrder } from "../../services/catalogue.ts";
 import { waitUntilReady } from "../../services/wait/index.ts";
 import { ReadinessAborted, ReadinessTimeout } from "../../services/wait/until.ts";
+import { isPortFree, portTaken } from "../ports.ts";
 import { clockTime, ServiceStartError, type ServiceStatus } from "../runtime.ts";
-import { isPortFree } from "./ports.ts";
 import type { ProcessSpec } from "./process-spec.ts";
 import { nativeProcesses, STOP_SIGNALS } from "./processes.ts";
 import { describeExit, Supervisor } from "./supervisor.ts";
@@ -140,12 +140,9 @@ export class NativeRuntime {
       ];
       for (const { port, setting } of ports) {
         if (await isPortFree(this.settings.bindHost, port)) continue;
-        const fix = setting
-          ? `stop the program using it (ss -ltnp 'sport = :${port}' shows it) or set ${setting} in .env`
-          : `stop the program using it (ss -ltnp 'sport = :${port}' shows it)`;
         problems.push({
           service: service.name,
-          message: `${service.name} needs port ${port} on ${this.settings.bindHost}, which is already in use: ${fix}`,
+          message: portTaken(service.name, this.settings.bindHost, port, setting || undefined),
         });
       }
     }
