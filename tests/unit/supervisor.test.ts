@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -33,6 +33,14 @@ describe("native supervisor", { timeout: 60_000 }, () => {
     expect(isAlive(pid)).toBe(false);
     expect(supervisor.runningPid("sleeper")).toBeUndefined();
     expect(await supervisor.stop("sleeper")).toBe(false);
+  });
+
+  it("stopping what does not run is a no-op, even with its state folder deleted (down after reset)", async () => {
+    const state = mkdtempSync(join(tmpdir(), "lakehouse-sup-"));
+    const supervisor = new Supervisor(state);
+    rmSync(state, { recursive: true, force: true });
+    expect(await supervisor.stop("superset")).toBe(false);
+    expect(existsSync(state)).toBe(false);
   });
 
   it("reports how a process that died ended", async () => {

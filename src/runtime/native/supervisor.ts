@@ -176,6 +176,12 @@ export class Supervisor {
   ): Promise<boolean> {
     const pid = this.runningPid(name);
     const keeper = this.keeper(name);
+    if (pid === undefined && !keeper?.alive) {
+      // Nothing runs (never started, stopped, or its state deleted by `reset`): no stop
+      // mark to leave, perhaps no folder to leave it in; only stale records to clear.
+      for (const path of [this.pidPath(name), this.keeperPath(name)]) rmSyncQuiet(path);
+      return false;
+    }
     // First, so that the keeper takes the exit that follows for a stop, not a crash.
     writeFileSync(this.stopPath(name), "");
     if (keeper?.alive) signalGroup(keeper.pid, "SIGTERM");
