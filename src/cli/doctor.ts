@@ -11,7 +11,7 @@ import {
   checkValkey,
   type Finding,
 } from "../install/prerequisites.ts";
-import { runningComposeServices } from "../runtime/docker/compose.ts";
+import { projectServices } from "../runtime/docker/compose.ts";
 import type { NativeRuntime } from "../runtime/native/native-runtime.ts";
 import { isPortFree, portFix } from "../runtime/ports.ts";
 import { CATALOGUE } from "../services/catalogue.ts";
@@ -48,7 +48,7 @@ export async function runDoctor(
       severity: "warning",
     },
   ];
-  const containers = docker ? runningComposeServices(s) : new Set<string>();
+  const containers = docker ? projectServices(s, false) : new Set<string>();
   for (const service of CATALOGUE) {
     const running =
       runtime.supervisor.runningPid(service.name) !== undefined || containers.has(service.name);

@@ -20,6 +20,20 @@ export function portFix(port: number, setting?: string): string {
 }
 
 /** The one line for a service whose port is taken. */
-export function portTaken(service: string, host: string, port: number, setting?: string): string {
+export function portTaken(host: string, { service, port, setting }: WantedPort): string {
   return `${service} needs port ${port} on ${host}, which is already in use: ${portFix(port, setting)}`;
+}
+
+/** A port a service is to listen on, and the .env setting that moves it (none for fixed ones). */
+export interface WantedPort {
+  service: string;
+  port: number;
+  setting?: string;
+}
+
+/** The wanted ports another program holds, in the order given. */
+export async function takenPorts(host: string, wanted: WantedPort[]): Promise<WantedPort[]> {
+  const taken: WantedPort[] = [];
+  for (const want of wanted) if (!(await isPortFree(host, want.port))) taken.push(want);
+  return taken;
 }

@@ -92,36 +92,17 @@ export function composeProjectName(s: Settings): string {
 }
 
 /**
- * Whether this project's containers exist (running or not): then status, logs and down
- * mean docker mode. Asked by label through the plain docker client: the Compose plugin
- * takes 0.4 s to start, most of a native `status`.
+ * The services of this project that have a container (`all`: running or not; else
+ * running), by Compose's service label. Asked through the plain docker client: the
+ * Compose plugin takes 0.4 s to start, most of a native `status`.
  */
-export function composeProjectExists(s: Settings): boolean {
-  try {
-    const ids = execFileSync(
-      "docker",
-      [
-        "ps",
-        "--all",
-        "--quiet",
-        "--filter",
-        `label=com.docker.compose.project=${composeProjectName(s)}`,
-      ],
-      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 },
-    );
-    return ids.trim().length > 0;
-  } catch {
-    return false; // no docker client, no engine
-  }
-}
-
-/** The services of this project with a running container, by Compose's service label. */
-export function runningComposeServices(s: Settings): Set<string> {
+export function projectServices(s: Settings, all: boolean): Set<string> {
   try {
     const services = execFileSync(
       "docker",
       [
         "ps",
+        ...(all ? ["--all"] : []),
         "--filter",
         `label=com.docker.compose.project=${composeProjectName(s)}`,
         "--format",
@@ -133,6 +114,11 @@ export function runningComposeServices(s: Settings): Set<string> {
   } catch {
     return new Set(); // no docker client, no engine
   }
+}
+
+/** Whether this project's containers exist (running or not): then status, logs and down mean docker mode. */
+export function composeProjectExists(s: Settings): boolean {
+  return projectServices(s, true).size > 0;
 }
 
 function parsePs(psOutput: string): ComposeContainer[] {

@@ -3,9 +3,9 @@ import type { Reporter } from "../../cli/reporter.ts";
 import { UserError } from "../../cli/user-error.ts";
 import type { Settings } from "../../config/settings.ts";
 import { CATALOGUE, findService } from "../../services/catalogue.ts";
-import { isPortFree, portTaken } from "../ports.ts";
+import { portTaken, takenPorts } from "../ports.ts";
 import { stageBuildCertificates } from "./build-ca.ts";
-import { compose, composeAvailable, composeServices, runningComposeServices } from "./compose.ts";
+import { compose, composeAvailable, composeServices, projectServices } from "./compose.ts";
 
 /** Fails with the fix when this machine cannot run docker mode. */
 function requireCompose(): void {
@@ -47,17 +47,16 @@ function imageBuilders(s: Settings): string[] {
  * containers before it have started.
  */
 async function assertPortsFree(s: Settings): Promise<void> {
-  const running = runningComposeServices(s);
-  const problems: string[] = [];
-  for (const service of CATALOGUE) {
-    if (running.has(service.name)) continue; // its own container holds it
-    for (const { setting } of service.ports) {
-      const port = s.ports[setting];
-      if (!(await isPortFree(s.bindHost, port)))
-        problems.push(portTaken(service.name, s.bindHost, port, setting));
-    }
-  }
-  if (problems.length) throw new UserError(problems.join("\n"));
+  const running = projectServices(s, false); // a running container holds its own ports
+  const wanted = CATALOGUE.filter((service) => !running.has(service.name)).flatMap((service) =>
+    service.ports.map(({ setting }) => ({
+      service: service.name,
+      port: s.ports[setting],
+      setting,
+    })),
+  );
+  const taken = await takenPorts(s.bindHost, wanted);
+  if (taken.length) throw new UserError(taken.map((t) => portTaken(s.bindHost, t)).join("\n"));
 }
 
 /** Builds what is missing and starts every container, each after the health of what it needs. */

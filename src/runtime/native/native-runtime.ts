@@ -5,7 +5,7 @@ import { installedTools } from "../../install/installer.ts";
 import { CATALOGUE, type ServiceDefinition, startOrder } from "../../services/catalogue.ts";
 import { waitUntilReady } from "../../services/wait/index.ts";
 import { ReadinessAborted, ReadinessTimeout } from "../../services/wait/until.ts";
-import { isPortFree, portTaken } from "../ports.ts";
+import { portTaken, takenPorts } from "../ports.ts";
 import { clockTime, ServiceStartError, type ServiceStatus } from "../runtime.ts";
 import type { ProcessSpec } from "./process-spec.ts";
 import { nativeProcesses, STOP_SIGNALS } from "./processes.ts";
@@ -129,26 +129,19 @@ export class NativeRuntime {
     services: ServiceDefinition[],
     specs: Record<string, ProcessSpec>,
   ): Promise<void> {
-    const problems: { service: string; message: string }[] = [];
-    for (const service of services) {
-      const ports = [
-        ...service.ports.map((p) => ({
-          port: this.settings.ports[p.setting],
-          setting: p.setting as string,
-        })),
-        ...(specs[service.name]?.extraPorts ?? []).map((port) => ({ port, setting: "" })),
-      ];
-      for (const { port, setting } of ports) {
-        if (await isPortFree(this.settings.bindHost, port)) continue;
-        problems.push({
-          service: service.name,
-          message: portTaken(service.name, this.settings.bindHost, port, setting || undefined),
-        });
-      }
-    }
-    const [first] = problems;
+    const host = this.settings.bindHost;
+    const wanted = services.flatMap((service) => [
+      ...service.ports.map(({ setting }) => ({
+        service: service.name,
+        port: this.settings.ports[setting],
+        setting,
+      })),
+      ...(specs[service.name]?.extraPorts ?? []).map((port) => ({ service: service.name, port })),
+    ]);
+    const taken = await takenPorts(host, wanted);
+    const [first] = taken;
     if (first) {
-      throw new ServiceStartError(first.service, problems.map((p) => p.message).join("\n"));
+      throw new ServiceStartError(first.service, taken.map((t) => portTaken(host, t)).join("\n"));
     }
   }
 
